@@ -1,0 +1,67 @@
+"""Session tokens: HS256 JWTs that name a server-side session row."""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import jwt
+
+ALGORITHM = "HS256"
+REQUIRED_CLAIMS = ("exp", "iat", "sub", "org", "sid")
+
+
+class InvalidToken(Exception):
+    """Raised for any token that is forged, expired, malformed or incomplete."""
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    user_id: str
+    organisation_id: str
+    session_id: str
+    issued_at: datetime
+    expires_at: datetime
+
+
+def issue_token(secret, user_id, organisation_id, session_id, lifetime, now=None):
+    """Return a signed token for a session that expires after `lifetime`."""
+    now = now or datetime.now(UTC)
+    claims = {
+        "sub": user_id,
+        "org": organisation_id,
+        "sid": session_id,
+        "iat": int(now.timestamp()),
+        "exp": int((now + lifetime).timestamp()),
+    }
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def decode_token(secret, token):
+    """Verify a token's signature and claims; raise InvalidToken on any defect.
+
+    The algorithm is pinned to HS256, so `none`, RS256 and HS512 tokens fail
+    before their claims are read.
+    """
+    try:
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=[ALGORITHM],
+            options={"require": list(REQUIRED_CLAIMS)},
+        )
+    except jwt.PyJWTError as error:
+        raise InvalidToken(str(error)) from None
+
+    for name in ("sub", "org", "sid"):
+        if not isinstance(claims[name], str):
+            raise InvalidToken(f"claim {name} must be a string")
+    return TokenClaims(
+        user_id=claims["sub"],
+        organisation_id=claims["org"],
+        session_id=claims["sid"],
+        issued_at=datetime.fromtimestamp(claims["iat"], UTC),
+        expires_at=datetime.fromtimestamp(claims["exp"], UTC),
+    )
+
+
+def session_lifetime(hours):
+    return timedelta(hours=hours)

@@ -1,0 +1,128 @@
+"""Settings: an INI file for tunables, the environment for secrets and addresses.
+
+Every setting has one name, one type and one default here, so a typo in a
+deployment fails at start-up with a message that names the setting, never on
+the first request.
+"""
+
+import os
+from dataclasses import dataclass, field
+
+MIN_JWT_SECRET_BYTES = 32
+
+
+class ConfigurationError(Exception):
+    """Raised at start-up when a setting is missing or invalid."""
+
+
+def _coerce_bool(name, value):
+    lowered = str(value).strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigurationError(f"{name}: expected true or false, got {value!r}")
+
+
+def _coerce_int(name, value):
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        raise ConfigurationError(f"{name}: expected an integer, got {value!r}") from None
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str  # the key in the INI file and in Pyramid's registry.settings
+    env: str  # the environment variable that overrides the INI value
+    kind: str = "str"  # str, bool or int
+    default: object = None
+    secret: bool = False
+
+
+SETTINGS = (
+    Setting("promax.jwt_secret", "JWT_SECRET", secret=True),
+    Setting("promax.database_url", "PROMAX_DATABASE_URL", secret=True),
+    Setting("promax.memcached_server", "PROMAX_MEMCACHED_SERVER", default="127.0.0.1:11211"),
+    Setting("promax.environment", "PROMAX_ENVIRONMENT", default="production"),
+    Setting("promax.session_hours", "PROMAX_SESSION_HOURS", "int", 8),
+    Setting("promax.cache_ttl_seconds", "PROMAX_CACHE_TTL_SECONDS", "int", 300),
+    Setting(
+        "promax.erp_allow_private_addresses", "PROMAX_ERP_ALLOW_PRIVATE_ADDRESSES", "bool", False
+    ),
+    Setting("promax.erp_timeout_seconds", "PROMAX_ERP_TIMEOUT_SECONDS", "int", 30),
+    Setting("promax.log_level", "PROMAX_LOG_LEVEL", default="INFO"),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    jwt_secret: bytes
+    database_url: str
+    memcached_server: str
+    environment: str
+    session_hours: int
+    cache_ttl_seconds: int
+    erp_allow_private_addresses: bool
+    erp_timeout_seconds: int
+    log_level: str
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def is_production(self):
+        return self.environment == "production"
+
+
+def load_settings(ini_settings=None, environ=None):
+    """Build typed settings from INI values overridden by the environment.
+
+    Raises ConfigurationError naming the first setting that is missing or
+    invalid, so that the service refuses to start instead of running half set up.
+    """
+    ini_settings = dict(ini_settings or {})
+    environ = os.environ if environ is None else environ
+    values = {}
+
+    for setting in SETTINGS:
+        raw = environ.get(setting.env, ini_settings.get(setting.key, setting.default))
+        short = setting.key.split(".", 1)[1]
+        if raw is None:
+            values[short] = None
+        elif setting.kind == "bool":
+            values[short] = _coerce_bool(setting.env, raw)
+        elif setting.kind == "int":
+            values[short] = _coerce_int(setting.env, raw)
+        else:
+            values[short] = str(raw)
+
+    secret = values["jwt_secret"]
+    if not secret:
+        raise ConfigurationError(
+            "JWT_SECRET is not set: put a random value of at least "
+            f"{MIN_JWT_SECRET_BYTES} bytes in the service's environment file"
+        )
+    values["jwt_secret"] = secret.encode("utf-8")
+    if len(values["jwt_secret"]) < MIN_JWT_SECRET_BYTES:
+        raise ConfigurationError(
+            f"JWT_SECRET is {len(values['jwt_secret'])} bytes long; "
+            f"at least {MIN_JWT_SECRET_BYTES} are required"
+        )
+
+    if not values["database_url"]:
+        raise ConfigurationError(
+            "PROMAX_DATABASE_URL is not set: expected for example "
+            "mysql+pymysql://promax:PASSWORD@localhost/promax?unix_socket=/run/mysqld/mysqld.sock"
+        )
+
+    if values["environment"] not in ("production", "development"):
+        raise ConfigurationError(
+            f"PROMAX_ENVIRONMENT: expected production or development, got {values['environment']!r}"
+        )
+
+    for name in ("session_hours", "cache_ttl_seconds", "erp_timeout_seconds"):
+        if values[name] <= 0:
+            raise ConfigurationError(f"{name}: must be a positive integer, got {values[name]}")
+
+    known = {s.key for s in SETTINGS}
+    extra = {k: v for k, v in ini_settings.items() if k not in known}
+    return Settings(extra=extra, **values)

@@ -1,0 +1,54 @@
+"""Views of the sales overview: an HTML page and the same figures as JSON."""
+
+from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.security import NO_PERMISSION_REQUIRED
+from pyramid.view import view_config
+
+from promax.dashboard.figures import sales_overview
+
+TAB = "sales-overview"
+
+
+def cached_sales_overview(request):
+    """Return the signed-in tenant's sales overview, from Memcached when warm."""
+    identity = request.identity
+    cache = request.registry["cache"]
+    return cache.cached(
+        identity.organisation_id,
+        TAB,
+        scope=f"role-{identity.role}",
+        parameters={},
+        compute=lambda: sales_overview(request.tenant_db),
+    )
+
+
+@view_config(route_name="home", permission=NO_PERMISSION_REQUIRED)
+def home(request):
+    target = "dashboard" if request.identity is not None else "login"
+    return HTTPSeeOther(request.route_url(target))
+
+
+@view_config(
+    route_name="dashboard",
+    request_method="GET",
+    renderer="promax:templates/dashboard.jinja2",
+    permission="dashboard.view",
+)
+def dashboard(request):
+    overview = cached_sales_overview(request)
+    months = overview["revenue_by_month"]
+    peak = max((float(m["revenue"]) for m in months), default=0.0) or 1.0
+    bars = [
+        {**m, "percent": max(0.0, round(100 * float(m["revenue"]) / peak, 1))} for m in months
+    ]
+    return {"overview": overview, "bars": bars, "identity": request.identity}
+
+
+@view_config(
+    route_name="api.sales_overview",
+    request_method="GET",
+    renderer="json",
+    permission="dashboard.view",
+)
+def sales_overview_api(request):
+    return cached_sales_overview(request)

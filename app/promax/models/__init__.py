@@ -1,0 +1,1 @@
+"""Table definitions: the control plane (``control``) and the per-tenant schema (``tenant``)."""

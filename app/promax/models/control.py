@@ -1,0 +1,112 @@
+"""Control-plane tables in the ``promax`` database.
+
+The control plane keeps organisations, users and sessions. Business data
+never lands here: it lives in each organisation's tenant schema.
+"""
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    LargeBinary,
+    MetaData,
+    String,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def new_id() -> str:
+    """Return a new random id as 32 lowercase hex characters."""
+    return uuid.uuid4().hex
+
+
+class ControlBase(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Organisation(ControlBase):
+    __tablename__ = "organisations"
+
+    # The id is the only input to the tenant schema name (tenant_<id>), so it
+    # is generated here and never taken from user text.
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    slug: Mapped[str] = mapped_column(String(63), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+
+    users: Mapped[list["User"]] = relationship(back_populates="organisation")
+    erp_link: Mapped["ErpLink | None"] = relationship(back_populates="organisation")
+
+
+class User(ControlBase):
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(20), default="viewer")
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    password_changed_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+
+    organisation: Mapped[Organisation] = relationship(back_populates="users")
+
+
+class Session(ControlBase):
+    """A server-side sign-in session; every session JWT names one row."""
+
+    __tablename__ = "sessions"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    ip_address: Mapped[str] = mapped_column(String(45), default="")
+    user_agent: Mapped[str] = mapped_column(String(400), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class ErpLink(ControlBase):
+    """An organisation's ERP connection; every field is an AES-GCM ciphertext."""
+
+    __tablename__ = "erp_links"
+
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
+    site_url: Mapped[bytes] = mapped_column(LargeBinary(2048))
+    api_key: Mapped[bytes] = mapped_column(LargeBinary(1024))
+    api_secret: Mapped[bytes] = mapped_column(LargeBinary(1024))
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime, server_default=func.now(), onupdate=func.now()
+    )
+
+    organisation: Mapped[Organisation] = relationship(back_populates="erp_link")
+
+
+class AuditEvent(ControlBase):
+    """A security event (sign-in, sign-out, sync, ...) kept for auditors."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now(), index=True)
+    event_type: Mapped[str] = mapped_column(String(64), index=True)
+    organisation_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+    user_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    ip_address: Mapped[str] = mapped_column(String(45), default="")
+    detail: Mapped[str] = mapped_column(String(2000), default="{}")
