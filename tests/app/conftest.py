@@ -74,7 +74,10 @@ class CommandRunner:
             self.monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
         output = io.StringIO()
         with redirect_stdout(output):
-            status = main(list(argv), environ=self.environ)
+            try:
+                status = main(list(argv), environ=self.environ)
+            except SystemExit as exit_:  # argparse exits 2 on invalid arguments
+                status = exit_.code
         assert status == expect_status, f"promax {' '.join(argv)} exited {status}"
         text = output.getvalue().strip()
         return json.loads(text.splitlines()[-1]) if text else None
