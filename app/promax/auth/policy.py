@@ -9,6 +9,7 @@ import logging
 from pyramid.security import Allowed, Denied
 
 from promax.auth import sessions, tokens
+from promax.web.cookies import read_cookie
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,7 @@ class SessionSecurityPolicy:
         self.settings = settings
 
     def identity(self, request):
-        token = request.cookies.get(SESSION_COOKIE)
+        token = read_cookie(request, SESSION_COOKIE)
         if not token:
             return None
         try:

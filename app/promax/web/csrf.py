@@ -14,6 +14,8 @@ from pyramid.interfaces import ICSRFStoragePolicy
 from webob.cookies import make_cookie
 from zope.interface import implementer
 
+from promax.web.cookies import read_cookie
+
 CSRF_COOKIE = "promax_csrf"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
@@ -42,7 +44,7 @@ class DoubleSubmitCookieCSRF:
         return token
 
     def get_csrf_token(self, request):
-        token = request.environ.get("promax.csrf_token") or request.cookies.get(CSRF_COOKIE, "")
+        token = request.environ.get("promax.csrf_token") or (read_cookie(request, CSRF_COOKIE) or "")
         if len(token) != 2 * TOKEN_BYTES:
             return self.new_csrf_token(request)
         return token
@@ -50,7 +52,7 @@ class DoubleSubmitCookieCSRF:
     def check_csrf_token(self, request, supplied_token):
         # A request without the cookie has no expected token: comparing against
         # an empty string would accept an empty submission, so reject it.
-        expected = request.cookies.get(CSRF_COOKIE, "")
+        expected = (read_cookie(request, CSRF_COOKIE) or "")
         if len(expected) != 2 * TOKEN_BYTES or not isinstance(supplied_token, str):
             return False
         return secrets.compare_digest(expected.encode(), supplied_token.encode())

@@ -8,6 +8,7 @@ from pyramid.renderers import render_to_response
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
 
 from promax.audit import record_request_event
+from promax.web.cookies import read_cookie
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ def error_response(request, status, message=None, code=None):
 @forbidden_view_config()
 def forbidden(exc, request):
     if request.identity is None:
-        if request.cookies.get("promax_session"):
+        if read_cookie(request, "promax_session"):
             record_request_event(
                 request,
                 "auth.token_rejected",
@@ -83,6 +84,15 @@ def http_error(exc, request):
     if exc.status_int < 400:
         return exc
     return error_response(request, exc.status_int, code=exc.title.lower().replace(" ", "_"))
+
+
+@exception_view_config(UnicodeDecodeError)
+def undecodable_request(exc, request):
+    # WebOb raises this while decoding a form, query string or cookie that
+    # is not UTF-8: the client sent bad input, so it gets a 400, not a 500.
+    log.warning("request is not valid UTF-8", extra={"path": request.path_info})
+    return error_response(request, 400, "The request contains text that is not valid UTF-8.",
+                          code="invalid_encoding")
 
 
 @exception_view_config(Exception)

@@ -1,0 +1,1 @@
+"""A Frappe-like ERP simulator with a seeded demo dataset, for tests and demonstrations."""

@@ -1,0 +1,1 @@
+"""Incremental copy of ERP documents into an organisation's tenant schema."""
