@@ -55,7 +55,7 @@ def record_request_event(request, event_type, level=logging.INFO, **detail):
         event_type,
         organisation_id=organisation_id,
         user_id=user_id,
-        ip_address=request.client_addr or "",
+        ip_address=request.client_ip or "",
         level=level,
         request_id=getattr(request, "request_id", None),
         **detail,

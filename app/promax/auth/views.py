@@ -62,7 +62,7 @@ def login_submit(request):
     settings = request.registry["promax.settings"]
     lifetime = tokens.session_lifetime(settings.session_hours)
     session = sessions.create_session(
-        request.dbsession, user, request.client_addr, request.user_agent, lifetime
+        request.dbsession, user, request.client_ip, request.user_agent, lifetime
     )
     token = tokens.issue_token(
         settings.jwt_secret, user.id, user.organisation_id, session.id, lifetime

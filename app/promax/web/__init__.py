@@ -3,6 +3,8 @@
 from pyramid.csrf import get_csrf_token
 from pyramid.events import BeforeRender
 
+from promax.web.client import client_ip
+
 
 def add_template_globals(event):
     """Give every template the CSRF token for its forms and the response's CSP nonce."""
@@ -17,3 +19,4 @@ def includeme(config):
     config.include("promax.web.headers")
     config.include("promax.web.errors")
     config.add_subscriber(add_template_globals, BeforeRender)
+    config.add_request_method(client_ip, "client_ip", reify=True)
