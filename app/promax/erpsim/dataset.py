@@ -223,7 +223,12 @@ def _make_invoices(rng, customers, items):
             rate = money(item["standard_rate"] * Decimal(str(round(rng.uniform(0.9, 1.1), 4))))
             lines.append((item, rng.randint(1, 20), rate))
         roll = rng.random()
-        docstatus = 0 if roll < 0.03 else 2 if roll < 0.08 else 1
+        if roll < 0.03:
+            docstatus = 0
+        elif roll < 0.08:
+            docstatus = 2
+        else:
+            docstatus = 1
         created = _timestamp(rng, posting_date)
         modified = created + timedelta(minutes=rng.randrange(1, 240))
         if docstatus == 2:

@@ -1,4 +1,4 @@
-"""A threaded WSGI server that answers like Frappe's REST API over a simulator dataset.
+"""A threaded WSGI server that serves a Frappe-like REST API over a simulator dataset.
 
 Supported: ``GET /api/resource/<DocType>`` with fields, filters, order_by,
 limit_start and limit_page_length; ``GET /api/resource/<DocType>/<name>``;
@@ -157,14 +157,22 @@ def _normalise_filters(filters):
     raise RequestError(417, "ValidationError", "filters must be a JSON list or object")
 
 
+def _prepare_in(sample_row, entry):
+    """Convert the value list of an ``in`` filter to a set once, not once per row."""
+    field, operator, value = entry
+    if operator != "in" or field not in sample_row:
+        return entry
+    values = value.split(",") if isinstance(value, str) else list(value)
+    return [field, operator, {_coerce(sample_row[field], each) for each in values}]
+
+
 def _matches(row, filters):
     for field, operator, value in filters:
         if field not in row:
             raise RequestError(417, "DataError", f"Unknown column {field!r}")
         actual = row[field]
         if operator == "in":
-            values = value.split(",") if isinstance(value, str) else list(value)
-            if actual not in {_coerce(actual, v) for v in values}:
+            if actual not in value:
                 return False
             continue
         compare = OPERATORS.get(operator)
@@ -229,7 +237,7 @@ class SimulatorApp:
         self._injected = []
 
     def inject(self, status, count=1, retry_after=None):
-        """Answer the next ``count`` authenticated GET requests with ``status``."""
+        """Respond to the next ``count`` authenticated GET requests with ``status``."""
         with self.lock:
             self._injected.extend([(status, retry_after)] * count)
 
@@ -319,6 +327,8 @@ class SimulatorApp:
             ) from None
         with self.collections.lock:
             rows = self.collections.rows(doctype, params.get("parent"))
+            if rows:
+                filters = [_prepare_in(rows[0], entry) for entry in filters]
             selected = [row for row in rows if _matches(row, filters)]
             selected = _sort(selected, order_by)
             page = selected[start : start + length] if length else selected[start:]

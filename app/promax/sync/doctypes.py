@@ -1,4 +1,4 @@
-"""How each synced ERP DocType maps onto a tenant table."""
+"""The mapping of each synced ERP DocType onto its tenant table, with value converters."""
 
 from dataclasses import dataclass
 from datetime import date, datetime

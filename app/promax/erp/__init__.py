@@ -1,0 +1,1 @@
+"""Access to the customer ERP: encrypted credentials, URL checks and a read-only client."""
