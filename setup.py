@@ -27,6 +27,7 @@ setup(
             "static/*",
             "migrations/*/script.py.mako",
             "migrations/*/versions/*.py",
+            "auth/common-passwords.txt",
         ],
     },
     install_requires=read_requirements(),

@@ -1,9 +1,16 @@
-"""Password hashing with bcrypt.
+"""Password hashing with bcrypt, and the policy a new password must meet.
 
 bcrypt reads at most 72 bytes of input. Rather than cut a longer password
 silently, ProMax rejects passwords over 72 bytes (UTF-8) when they are set,
 and a longer input never matches at sign-in.
+
+The policy asks for 12 to 72 bytes that are not on the bundled list of
+common passwords (common-passwords.txt beside this module), not one repeated
+character and not the account's email address.
 """
+
+from functools import cache
+from importlib.resources import files
 
 import bcrypt
 
@@ -16,7 +23,16 @@ class PasswordPolicyError(ValueError):
     """Raised when a new password does not meet the password policy."""
 
 
-def check_policy(password):
+@cache
+def common_passwords():
+    """Return the bundled set of common passwords, lowercase."""
+    text = files("promax.auth").joinpath("common-passwords.txt").read_text("utf-8")
+    return frozenset(
+        line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
+    )
+
+
+def check_policy(password, email=None):
     """Raise PasswordPolicyError with a message for the user when the password is unfit."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise PasswordPolicyError(
@@ -27,11 +43,21 @@ def check_policy(password):
             f"password is too long: bcrypt uses at most {MAX_PASSWORD_BYTES} bytes "
             "(UTF-8); choose a shorter passphrase"
         )
+    folded = password.strip().lower()
+    if folded in common_passwords():
+        raise PasswordPolicyError(
+            "password is on the list of commonly used passwords: choose one that is harder "
+            "to guess, for example four unrelated words"
+        )
+    if len(set(password)) == 1:
+        raise PasswordPolicyError("password repeats a single character: choose a varied one")
+    if email and folded in {email.lower(), email.lower().split("@")[0]}:
+        raise PasswordPolicyError("password must not be your email address")
 
 
-def hash_password(password):
+def hash_password(password, email=None):
     """Return a bcrypt hash with a fresh random salt, after checking the policy."""
-    check_policy(password)
+    check_policy(password, email)
     return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(BCRYPT_COST)).decode("ascii")
 
 

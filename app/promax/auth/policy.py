@@ -19,12 +19,17 @@ ROLES = ("admin", "manager", "analyst", "viewer")
 
 # What each role may do. Later work refines this into per-tab and per-feature
 # grants; a permission missing here is denied to everyone.
+# "account.enrol" covers the account pages a user needs to enrol in 2FA, and
+# "organisation.security" lets admins require 2FA and revoke anyone's session.
 ROLE_PERMISSIONS = {
-    "admin": frozenset({"signed-in", "dashboard.view"}),
-    "manager": frozenset({"signed-in", "dashboard.view"}),
-    "analyst": frozenset({"signed-in", "dashboard.view"}),
-    "viewer": frozenset({"signed-in", "dashboard.view"}),
+    "admin": frozenset({"signed-in", "dashboard.view", "account.enrol", "organisation.security"}),
+    "manager": frozenset({"signed-in", "dashboard.view", "account.enrol"}),
+    "analyst": frozenset({"signed-in", "dashboard.view", "account.enrol"}),
+    "viewer": frozenset({"signed-in", "dashboard.view", "account.enrol"}),
 }
+
+# The only permissions of a session whose user must still enrol in 2FA.
+ENROLMENT_PERMISSIONS = frozenset({"account.enrol"})
 
 
 class SessionSecurityPolicy:
@@ -53,6 +58,8 @@ class SessionSecurityPolicy:
         identity = request.identity
         if identity is None:
             return Denied("not signed in")
+        if identity.must_enrol_2fa and permission not in ENROLMENT_PERMISSIONS:
+            return Denied("the organisation requires 2FA and the user has not enrolled")
         if permission in ROLE_PERMISSIONS.get(identity.role, ()):
             return Allowed(f"role {identity.role} grants {permission}")
         return Denied(f"role {identity.role} does not grant {permission}")

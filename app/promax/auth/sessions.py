@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 
+from promax.auth.useragent import parse_user_agent
 from promax.models.control import Organisation, Session, User
 
 # last_seen_at is written at most this often, so a busy page does not turn
@@ -24,6 +25,9 @@ class Identity:
     email: str
     display_name: str
     role: str
+    # True when the organisation requires 2FA and the user has not enrolled:
+    # such a session may only enrol (see SessionSecurityPolicy.permits).
+    must_enrol_2fa: bool = False
 
 
 def utcnow():
@@ -31,13 +35,19 @@ def utcnow():
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def create_session(dbsession, user, ip_address, user_agent, lifetime):
+def create_session(dbsession, user, ip_address, user_agent, lifetime, now=None):
+    now = now or utcnow()
+    device_type, browser = parse_user_agent(user_agent)
     session = Session(
         user_id=user.id,
         organisation_id=user.organisation_id,
         ip_address=(ip_address or "")[:45],
         user_agent=(user_agent or "")[:400],
-        expires_at=utcnow() + lifetime,
+        device_type=device_type,
+        browser=browser[:40],
+        created_at=now,
+        last_seen_at=now,
+        expires_at=now + lifetime,
     )
     dbsession.add(session)
     dbsession.flush()
@@ -86,12 +96,37 @@ def load_identity(dbsession, claims):
         email=user.email,
         display_name=user.display_name or user.email,
         role=user.role,
+        must_enrol_2fa=organisation.require_2fa and user.totp_enabled_at is None,
+    )
+
+
+def live_sessions_query(now=None):
+    """Select the sessions that are neither revoked nor expired, newest activity first."""
+    now = now or utcnow()
+    return (
+        select(Session)
+        .where(Session.revoked_at.is_(None), Session.expires_at > now)
+        .order_by(Session.last_seen_at.desc(), Session.created_at.desc())
     )
 
 
 def revoke_session(dbsession, session_id):
-    dbsession.execute(
+    """Revoke one session; return True when it was live until now."""
+    result = dbsession.execute(
         update(Session)
         .where(Session.id == session_id, Session.revoked_at.is_(None))
         .values(revoked_at=utcnow())
+        .execution_options(synchronize_session=False)
     )
+    return result.rowcount == 1
+
+
+def revoke_user_sessions(dbsession, user_id, except_session_id=None):
+    """Revoke every live session of a user except one; return how many were revoked."""
+    statement = update(Session).where(Session.user_id == user_id, Session.revoked_at.is_(None))
+    if except_session_id is not None:
+        statement = statement.where(Session.id != except_session_id)
+    result = dbsession.execute(
+        statement.values(revoked_at=utcnow()).execution_options(synchronize_session=False)
+    )
+    return result.rowcount

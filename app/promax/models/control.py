@@ -12,6 +12,7 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     ForeignKey,
+    Integer,
     LargeBinary,
     MetaData,
     String,
@@ -44,6 +45,8 @@ class Organisation(ControlBase):
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     slug: Mapped[str] = mapped_column(String(63), unique=True)
     name: Mapped[str] = mapped_column(String(200))
+    # When set, users without two-factor authentication must enrol at sign-in.
+    require_2fa: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
 
     users: Mapped[list["User"]] = relationship(back_populates="organisation")
@@ -62,6 +65,14 @@ class User(ControlBase):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     password_changed_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
     created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+    # AES-GCM ciphertext of the base32 TOTP secret (see promax.auth.totp_cipher).
+    # The secret is in use only once totp_enabled_at is set; before that it is
+    # an enrolment awaiting its first code.
+    totp_secret: Mapped[bytes | None] = mapped_column(LargeBinary(256), nullable=True)
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # The RFC 6238 time step (Unix time // 30) of the last accepted code; a
+    # code for this step or an earlier one is rejected as a replay.
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
     organisation: Mapped[Organisation] = relationship(back_populates="users")
 
@@ -80,6 +91,42 @@ class Session(ControlBase):
     last_seen_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
     expires_at: Mapped[datetime] = mapped_column(DateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # Parsed from user_agent when the session starts: desktop, mobile, tablet, bot or unknown.
+    device_type: Mapped[str] = mapped_column(String(20), default="")
+    browser: Mapped[str] = mapped_column(String(40), default="")
+
+
+class RecoveryCode(ControlBase):
+    """A one-time two-factor recovery code, stored as a salted, keyed hash."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+    used_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class LoginChallenge(ControlBase):
+    """The pending state between a correct password and the second factor.
+
+    It is not a session and grants no access: the browser holds a random
+    token in a short-lived cookie, and this row stores only its SHA-256.
+    """
+
+    __tablename__ = "login_challenges"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    # "verify" asks for a code of an enabled second factor; "enrol" leads a
+    # user whose organisation requires 2FA through enrolment.
+    purpose: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    consumed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 class ErpLink(ControlBase):
