@@ -14,6 +14,23 @@ UNSAFE_REQUESTS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def empty_throttle_counters(memcached):
+    """Flush Memcached around each test, so failure counters never leak between tests."""
+    from pymemcache.client.base import Client
+
+    from promax.cache import parse_server
+
+    def flush():
+        client = Client(parse_server(memcached.address))
+        client.flush_all()
+        client.close()
+
+    flush()
+    yield
+    flush()
+
+
 def csrf_events(environ):
     engine = create_engine(environ["PROMAX_DATABASE_URL"])
     with engine.connect() as connection:

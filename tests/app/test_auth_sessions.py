@@ -12,6 +12,23 @@ DESKTOP_CHROME = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, li
                   "Chrome/131.0.0.0 Safari/537.36")
 
 
+@pytest.fixture(autouse=True)
+def empty_throttle_counters(memcached):
+    """Flush Memcached around each test, so failure counters never leak between tests."""
+    from pymemcache.client.base import Client
+
+    from promax.cache import parse_server
+
+    def flush():
+        client = Client(parse_server(memcached.address))
+        client.flush_all()
+        client.close()
+
+    flush()
+    yield
+    flush()
+
+
 def audit_count(environ, event_type):
     engine = create_engine(environ["PROMAX_DATABASE_URL"])
     with engine.connect() as connection:

@@ -10,6 +10,23 @@ from sqlalchemy import create_engine, text
 from conftest import sign_in
 
 
+@pytest.fixture(autouse=True)
+def empty_throttle_counters(memcached):
+    """Flush Memcached around each test, so failure counters never leak between tests."""
+    from pymemcache.client.base import Client
+
+    from promax.cache import parse_server
+
+    def flush():
+        client = Client(parse_server(memcached.address))
+        client.flush_all()
+        client.close()
+
+    flush()
+    yield
+    flush()
+
+
 def audit_count(environ, event_type):
     engine = create_engine(environ["PROMAX_DATABASE_URL"])
     with engine.connect() as connection:
