@@ -82,8 +82,8 @@ def load_challenge(request, purpose):
 def count_failure(request, challenge):
     """Add one wrong code to the challenge, in its own transaction.
 
-    The request's own transaction is rolled back because it answers 401, and
-    the count must survive that.
+    The request's own transaction is rolled back because its response is a
+    401, and the count must survive that.
     """
     with request.registry["db.session_factory"]() as session, session.begin():
         session.execute(

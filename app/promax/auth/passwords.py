@@ -4,7 +4,7 @@ bcrypt reads at most 72 bytes of input. Rather than cut a longer password
 silently, ProMax rejects passwords over 72 bytes (UTF-8) when they are set,
 and a longer input never matches at sign-in.
 
-The policy asks for 12 to 72 bytes that are not on the bundled list of
+The policy requires 12 to 72 bytes that are not on the bundled list of
 common passwords (common-passwords.txt beside this module), not one repeated
 character and not the account's email address.
 """

@@ -70,8 +70,8 @@ class User(ControlBase):
     # an enrolment awaiting its first code.
     totp_secret: Mapped[bytes | None] = mapped_column(LargeBinary(256), nullable=True)
     totp_enabled_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
-    # The RFC 6238 time step (Unix time // 30) of the last accepted code; a
-    # code for this step or an earlier one is rejected as a replay.
+    # The RFC 6238 time step (Unix time // 30) of the last accepted code.
+    # A code for this step or an earlier one is rejected as a replay.
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
     organisation: Mapped[Organisation] = relationship(back_populates="users")
@@ -111,7 +111,7 @@ class RecoveryCode(ControlBase):
 class LoginChallenge(ControlBase):
     """The pending state between a correct password and the second factor.
 
-    It is not a session and grants no access: the browser holds a random
+    It is not a session and grants no access: the browser keeps a random
     token in a short-lived cookie, and this row stores only its SHA-256.
     """
 
@@ -120,7 +120,7 @@ class LoginChallenge(ControlBase):
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
-    # "verify" asks for a code of an enabled second factor; "enrol" leads a
+    # "verify" requests a code of an enabled second factor; "enrol" leads a
     # user whose organisation requires 2FA through enrolment.
     purpose: Mapped[str] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(DateTime)
