@@ -9,6 +9,9 @@ import pymysql
 import pytest
 from support.servers import MariaDBServer, MemcachedServer
 
+# Simulator fixtures (simulator, lock_dir, acme) shared by several test modules.
+pytest_plugins = ["support.erpsim"]
+
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "claim(*ids): security-policy claims a test proves")
@@ -45,6 +48,23 @@ def database_url(mariadb):
         for organisation_id in organisation_ids:
             cursor.execute(f"DROP DATABASE IF EXISTS `tenant_{organisation_id}`")
         cursor.execute(f"DROP DATABASE `{name}`")
+
+
+@pytest.fixture(autouse=True)
+def empty_memcached(request):
+    """Flush Memcached before a test that uses it, so cached figures and
+    failure counters never leak from one test into the next."""
+    if "memcached" not in request.fixturenames:
+        yield
+        return
+    from pymemcache.client.base import Client
+
+    server = request.getfixturevalue("memcached")
+    client = Client(server.address)
+    client.flush_all()
+    yield
+    client.flush_all()
+    client.close()
 
 
 @pytest.fixture

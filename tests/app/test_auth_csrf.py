@@ -1,9 +1,8 @@
 """CSRF: every unsafe method without the double-submit token is rejected with 403 and audited."""
 
 import pytest
-from sqlalchemy import create_engine, text
-
 from conftest import sign_in
+from sqlalchemy import create_engine, text
 
 # One real route for each unsafe method, with a body it would accept.
 UNSAFE_REQUESTS = [
@@ -13,22 +12,6 @@ UNSAFE_REQUESTS = [
     ("DELETE", "/api/v1/sessions/" + "0" * 32, None),
 ]
 
-
-@pytest.fixture(autouse=True)
-def empty_throttle_counters(memcached):
-    """Flush Memcached around each test, so failure counters never leak between tests."""
-    from pymemcache.client.base import Client
-
-    from promax.cache import parse_server
-
-    def flush():
-        client = Client(parse_server(memcached.address))
-        client.flush_all()
-        client.close()
-
-    flush()
-    yield
-    flush()
 
 
 def csrf_events(environ):

@@ -2,31 +2,14 @@
 
 import pytest
 import webtest
-from sqlalchemy import create_engine, text
-
 from conftest import sign_in
+from sqlalchemy import create_engine, text
 
 IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
           "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1")
 DESKTOP_CHROME = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
                   "Chrome/131.0.0.0 Safari/537.36")
 
-
-@pytest.fixture(autouse=True)
-def empty_throttle_counters(memcached):
-    """Flush Memcached around each test, so failure counters never leak between tests."""
-    from pymemcache.client.base import Client
-
-    from promax.cache import parse_server
-
-    def flush():
-        client = Client(parse_server(memcached.address))
-        client.flush_all()
-        client.close()
-
-    flush()
-    yield
-    flush()
 
 
 def audit_count(environ, event_type):

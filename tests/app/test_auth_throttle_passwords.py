@@ -4,9 +4,9 @@ import bcrypt
 import pyotp
 import pytest
 import webtest
+from conftest import sign_in
 from sqlalchemy import create_engine, text
 
-from conftest import sign_in
 from promax import make_config
 from promax.auth import passwords, useragent
 
@@ -14,22 +14,6 @@ from promax.auth import passwords, useragent
 # "rasmuslerdorf", cost 7 with PHP's $2y$ prefix.
 PHP_2Y_HASH = "$2y$07$BCryptRequires22Chrcte/VlQH0piJtjXl.0t1XkA8pw9dMXTpOq"
 
-
-@pytest.fixture(autouse=True)
-def empty_throttle_counters(memcached):
-    """Flush Memcached around each test, so failure counters never leak between tests."""
-    from pymemcache.client.base import Client
-
-    from promax.cache import parse_server
-
-    def flush():
-        client = Client(parse_server(memcached.address))
-        client.flush_all()
-        client.close()
-
-    flush()
-    yield
-    flush()
 
 
 def audit_count(environ, event_type):

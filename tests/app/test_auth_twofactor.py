@@ -5,9 +5,8 @@ import time
 
 import pyotp
 import pytest
-from sqlalchemy import create_engine, text
-
 from conftest import sign_in
+from sqlalchemy import create_engine, text
 
 
 @pytest.fixture(autouse=True)

@@ -1,10 +1,10 @@
 """The sales overview through the app: figures, tier-1 cache and invalidation."""
 
 import pytest
-
 from conftest import sign_in
+from support.erpsim import API_KEY, API_SECRET
+
 from promax.erpsim.expected import expected_figures
-from support.erpsim import API_KEY, API_SECRET, simulator  # noqa: F401 (fixture)
 
 
 @pytest.fixture

@@ -7,12 +7,12 @@ import threading
 import time
 
 import pytest
+from support.erpsim import API_KEY, API_SECRET
 
 from promax.erp.client import ErpAuthError, ErpClient, ErpError, ErpNotFound, ErpReadOnlyError
 from promax.erp.limiter import AccountSemaphore, SlotTimeout, account_id
 from promax.erpsim.dataset import build_dataset
 from promax.erpsim.server import Simulator
-from support.erpsim import API_KEY, API_SECRET, lock_dir, simulator  # noqa: F401 (fixtures)
 
 
 class SleepRecorder:

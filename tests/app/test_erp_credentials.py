@@ -5,10 +5,10 @@ import secrets
 import pytest
 
 from promax.erp.credentials import (
+    NONCE_BYTES,
     CredentialCipher,
     CredentialError,
     DecryptionError,
-    NONCE_BYTES,
     UnknownKeyVersion,
     derive_key,
 )

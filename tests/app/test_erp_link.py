@@ -5,10 +5,10 @@ import socket
 
 import pytest
 from sqlalchemy import create_engine, text
+from support.erpsim import API_KEY, API_SECRET
 
 from promax.config import load_settings
 from promax.erp.link import InvalidErpUrl, validate_site_url
-from support.erpsim import API_KEY, API_SECRET, acme, simulator  # noqa: F401 (fixtures)
 
 
 def settings_for(environment, allow_private):

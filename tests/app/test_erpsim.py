@@ -4,11 +4,11 @@ import json
 from decimal import Decimal
 
 import pytest
+from support.erpsim import API_KEY, API_SECRET
 
 from promax.erp.client import ErpClient
 from promax.erpsim.dataset import build_dataset
 from promax.erpsim.expected import expected_figures
-from support.erpsim import API_KEY, API_SECRET, lock_dir, simulator  # noqa: F401 (fixtures)
 
 
 def test_dataset_is_deterministic():

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import create_engine, func, select, text
+from support.erpsim import API_KEY, API_SECRET
 
 from promax.dashboard.figures import sales_overview
 from promax.erp.client import ErpClient
@@ -14,7 +15,6 @@ from promax.models.tenant import Customer, Item, SalesInvoice, SalesInvoiceItem,
 from promax.sync.doctypes import CUSTOMER, ITEM
 from promax.sync.engine import TenantSync
 from promax.tenants.schema import tenant_connection
-from support.erpsim import API_KEY, API_SECRET, acme, simulator  # noqa: F401 (fixtures)
 
 
 @pytest.fixture

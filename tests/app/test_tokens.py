@@ -6,9 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
-from sqlalchemy import create_engine, text
-
 from conftest import sign_in
+from sqlalchemy import create_engine, text
 
 
 def b64(data):
