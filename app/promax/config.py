@@ -6,6 +6,7 @@ the first request.
 """
 
 import os
+import re
 from dataclasses import dataclass, field
 
 MIN_JWT_SECRET_BYTES = 32
@@ -52,6 +53,12 @@ SETTINGS = (
     ),
     Setting("promax.erp_timeout_seconds", "PROMAX_ERP_TIMEOUT_SECONDS", "int", 30),
     Setting("promax.log_level", "PROMAX_LOG_LEVEL", default="INFO"),
+    # Origins (scheme://host[:port], comma-separated) whose pages may call the
+    # API with the user's cookies. Empty allows no other origin.
+    Setting("promax.cors_origins", "PROMAX_CORS_ORIGINS", default=""),
+    # Requests per minute before a 429, on every route.
+    Setting("promax.rate_limit_per_ip", "PROMAX_RATE_LIMIT_PER_IP", "int", 600),
+    Setting("promax.rate_limit_per_user", "PROMAX_RATE_LIMIT_PER_USER", "int", 300),
 )
 
 
@@ -66,11 +73,39 @@ class Settings:
     erp_allow_private_addresses: bool
     erp_timeout_seconds: int
     log_level: str
+    cors_origins: tuple = ()
+    rate_limit_per_ip: int = 600
+    rate_limit_per_user: int = 300
     extra: dict = field(default_factory=dict)
 
     @property
     def is_production(self):
         return self.environment == "production"
+
+
+ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
+
+
+def parse_cors_origins(raw, environment):
+    """Return the allowed CORS origins as a tuple; raise ConfigurationError on a bad entry.
+
+    A wildcard would let any site read API responses, so it is rejected in
+    production and allowed in development only.
+    """
+    origins = tuple(entry.strip().rstrip("/") for entry in (raw or "").split(",") if entry.strip())
+    for origin in origins:
+        if origin == "*":
+            if environment == "production":
+                raise ConfigurationError(
+                    "PROMAX_CORS_ORIGINS: the wildcard * is not allowed in production; "
+                    "list the origins, for example https://reports.example.com"
+                )
+            continue
+        if not ORIGIN.fullmatch(origin):
+            raise ConfigurationError(
+                f"PROMAX_CORS_ORIGINS: invalid origin {origin!r}; expected scheme://host[:port]"
+            )
+    return origins
 
 
 def load_settings(ini_settings=None, environ=None):
@@ -119,7 +154,10 @@ def load_settings(ini_settings=None, environ=None):
             f"PROMAX_ENVIRONMENT: expected production or development, got {values['environment']!r}"
         )
 
-    for name in ("session_hours", "cache_ttl_seconds", "erp_timeout_seconds"):
+    values["cors_origins"] = parse_cors_origins(values["cors_origins"], values["environment"])
+
+    for name in ("session_hours", "cache_ttl_seconds", "erp_timeout_seconds",
+                 "rate_limit_per_ip", "rate_limit_per_user"):
         if values[name] <= 0:
             raise ConfigurationError(f"{name}: must be a positive integer, got {values[name]}")
 
