@@ -7,6 +7,7 @@ from contextlib import redirect_stdout
 
 import pymysql
 import pytest
+from sqlalchemy import create_engine, text
 from support.servers import MariaDBServer, MemcachedServer
 
 # Simulator fixtures (simulator, lock_dir, acme) shared by several test modules.
@@ -47,6 +48,7 @@ def database_url(mariadb):
             organisation_ids = []
         for organisation_id in organisation_ids:
             cursor.execute(f"DROP DATABASE IF EXISTS `tenant_{organisation_id}`")
+            cursor.execute(f"DROP USER IF EXISTS 'tenant_{organisation_id}'@'localhost'")
         cursor.execute(f"DROP DATABASE `{name}`")
 
 
@@ -68,11 +70,13 @@ def empty_memcached(request):
 
 
 @pytest.fixture
-def environ(database_url, memcached):
+def environ(database_url, memcached, mariadb):
     """The service environment a deployment would write into /etc/promax/promax.env."""
     return {
         "JWT_SECRET": secrets.token_hex(32),
         "PROMAX_DATABASE_URL": database_url,
+        # Used by `promax tenant` commands only, to create schemas and accounts.
+        "PROMAX_DATABASE_ADMIN_URL": mariadb.admin_url(),
         "PROMAX_MEMCACHED_SERVER": memcached.address,
         "PROMAX_ENVIRONMENT": "production",
         "PROMAX_ERP_ALLOW_PRIVATE_ADDRESSES": "true",
@@ -146,3 +150,15 @@ def sign_in(browser, email, password, status=303):
     form["email"] = email
     form["password"] = password
     return form.submit(status=status)
+
+
+def audit_count(environ, event_type):
+    """Return how many audit events of one type the control plane holds."""
+    engine = create_engine(environ["PROMAX_DATABASE_URL"])
+    with engine.connect() as connection:
+        count = connection.execute(
+            text("SELECT COUNT(*) FROM audit_events WHERE event_type = :event_type"),
+            {"event_type": event_type},
+        ).scalar()
+    engine.dispose()
+    return count

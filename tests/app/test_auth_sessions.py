@@ -2,24 +2,13 @@
 
 import pytest
 import webtest
-from conftest import sign_in
-from sqlalchemy import create_engine, text
+from conftest import audit_count, sign_in
 
 IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
           "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1")
 DESKTOP_CHROME = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
                   "Chrome/131.0.0.0 Safari/537.36")
 
-
-
-def audit_count(environ, event_type):
-    engine = create_engine(environ["PROMAX_DATABASE_URL"])
-    with engine.connect() as connection:
-        count = connection.execute(
-            text("SELECT COUNT(*) FROM audit_events WHERE event_type = :t"), {"t": event_type}
-        ).scalar()
-    engine.dispose()
-    return count
 
 
 def client(app, user_agent, ip="192.0.2.10"):

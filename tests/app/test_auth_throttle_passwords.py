@@ -4,7 +4,7 @@ import bcrypt
 import pyotp
 import pytest
 import webtest
-from conftest import sign_in
+from conftest import audit_count, sign_in
 from sqlalchemy import create_engine, text
 
 from promax import make_config
@@ -14,16 +14,6 @@ from promax.auth import passwords, useragent
 # "rasmuslerdorf", cost 7 with PHP's $2y$ prefix.
 PHP_2Y_HASH = "$2y$07$BCryptRequires22Chrcte/VlQH0piJtjXl.0t1XkA8pw9dMXTpOq"
 
-
-
-def audit_count(environ, event_type):
-    engine = create_engine(environ["PROMAX_DATABASE_URL"])
-    with engine.connect() as connection:
-        count = connection.execute(
-            text("SELECT COUNT(*) FROM audit_events WHERE event_type = :t"), {"t": event_type}
-        ).scalar()
-    engine.dispose()
-    return count
 
 
 @pytest.mark.claim("C-5.1c")

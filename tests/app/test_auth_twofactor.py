@@ -5,35 +5,9 @@ import time
 
 import pyotp
 import pytest
-from conftest import sign_in
+from conftest import audit_count, sign_in
 from sqlalchemy import create_engine, text
 
-
-@pytest.fixture(autouse=True)
-def empty_throttle_counters(memcached):
-    """Flush Memcached around each test, so failure counters never leak between tests."""
-    from pymemcache.client.base import Client
-
-    from promax.cache import parse_server
-
-    def flush():
-        client = Client(parse_server(memcached.address))
-        client.flush_all()
-        client.close()
-
-    flush()
-    yield
-    flush()
-
-
-def audit_count(environ, event_type):
-    engine = create_engine(environ["PROMAX_DATABASE_URL"])
-    with engine.connect() as connection:
-        count = connection.execute(
-            text("SELECT COUNT(*) FROM audit_events WHERE event_type = :t"), {"t": event_type}
-        ).scalar()
-    engine.dispose()
-    return count
 
 
 def sql(environ, statement, **params):
@@ -258,7 +232,7 @@ def test_pending_cookie_flags(browser, admin, enrolled):
 
 def test_challenge_void_after_five_failures(browser, admin, enrolled, environ):
     secret, _codes = enrolled
-    page = password_step(browser, admin)
+    password_step(browser, admin)
     wrong = "000000" if pyotp.TOTP(secret).now() != "000000" else "111111"
     for _ in range(5):
         submit_code(browser.get("/login/2fa"), wrong, status=401)
