@@ -59,6 +59,19 @@ SETTINGS = (
     # Requests per minute before a 429, on every route.
     Setting("promax.rate_limit_per_ip", "PROMAX_RATE_LIMIT_PER_IP", "int", 600),
     Setting("promax.rate_limit_per_user", "PROMAX_RATE_LIMIT_PER_USER", "int", 300),
+    # Creates and drops tenant schemas and accounts; read by the `promax tenant`
+    # commands only, never by the web service.
+    Setting("promax.database_admin_url", "PROMAX_DATABASE_ADMIN_URL", secret=True),
+    # Secret the tenant accounts' MariaDB passwords are derived from; JWT_SECRET
+    # (under a different HKDF label) when unset.
+    Setting("promax.tenant_db_secret", "PROMAX_TENANT_DB_SECRET", secret=True),
+    # Host part of the tenant accounts: localhost for a Unix-socket connection.
+    Setting("promax.tenant_db_host", "PROMAX_TENANT_DB_HOST", default="localhost"),
+    # Tenant engines one process keeps open (least recently used are closed first).
+    Setting("promax.tenant_engine_cache_size", "PROMAX_TENANT_ENGINE_CACHE_SIZE", "int", 32),
+    Setting("promax.tenant_pool_size", "PROMAX_TENANT_POOL_SIZE", "int", 2),
+    # Tier-2 cache rows live this long unless a sync retires them first.
+    Setting("promax.cache_retention_hours", "PROMAX_CACHE_RETENTION_HOURS", "int", 24),
 )
 
 
@@ -76,6 +89,12 @@ class Settings:
     cors_origins: tuple = ()
     rate_limit_per_ip: int = 600
     rate_limit_per_user: int = 300
+    database_admin_url: str | None = None
+    tenant_db_secret: str | None = None
+    tenant_db_host: str = "localhost"
+    tenant_engine_cache_size: int = 32
+    tenant_pool_size: int = 2
+    cache_retention_hours: int = 24
     extra: dict = field(default_factory=dict)
 
     @property
@@ -156,7 +175,8 @@ def load_settings(ini_settings=None, environ=None):
 
     values["cors_origins"] = parse_cors_origins(values["cors_origins"], values["environment"])
 
-    for name in ("session_hours", "cache_ttl_seconds", "erp_timeout_seconds",
+    for name in ("tenant_engine_cache_size", "tenant_pool_size", "cache_retention_hours",
+                 "session_hours", "cache_ttl_seconds", "erp_timeout_seconds",
                  "rate_limit_per_ip", "rate_limit_per_user"):
         if values[name] <= 0:
             raise ConfigurationError(f"{name}: must be a positive integer, got {values[name]}")
