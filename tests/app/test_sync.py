@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
 from support.erpsim import API_KEY, API_SECRET
 
 from promax.dashboard.figures import sales_overview
@@ -27,8 +28,9 @@ def linked(promax, acme, simulator):
 
 
 @pytest.fixture
-def engine(database_url):
-    engine = create_engine(database_url)
+def engine(database_url, mariadb):
+    """Root on the control-plane database: it can read both audit events and tenant schemas."""
+    engine = create_engine(mariadb.url(make_url(database_url).database, user="root", password=""))
     yield engine
     engine.dispose()
 
@@ -45,11 +47,11 @@ def test_full_sync_matches_expected_figures(promax, linked, simulator, engine):
     report = promax("sync", "acme")
 
     assert report["status"] == "succeeded"
-    assert report["doctypes"]["Customer"] == {"fetched": 40, "changed": 40}
-    assert report["doctypes"]["Item"] == {"fetched": 30, "changed": 30}
-    assert report["doctypes"]["Sales Invoice"] == {"fetched": 3000, "changed": 3000}
+    assert report["doctypes"]["Customer"] == {"fetched": 40, "changed": 40, "deleted": 0}
+    assert report["doctypes"]["Item"] == {"fetched": 30, "changed": 30, "deleted": 0}
+    assert report["doctypes"]["Sales Invoice"] == {"fetched": 3000, "changed": 3000, "deleted": 0}
     item_rows = sum(len(invoice["items"]) for invoice in dataset.invoices)
-    assert report["doctypes"]["Sales Invoice Item"] == {"fetched": item_rows, "changed": item_rows}
+    assert report["doctypes"]["Sales Invoice Item"] == {"fetched": item_rows, "changed": item_rows, "deleted": 0}
     assert count(engine, linked["id"], SalesInvoiceItem) == item_rows
     with tenant_connection(engine, linked["id"]) as connection:
         figures = sales_overview(connection)
@@ -84,8 +86,8 @@ def test_small_pages_cross_modified_ties(linked, simulator, engine, tmp_path):
         assert len(set(stamps)) < len(stamps), f"no {spec.doctype} shares a modified value"
         run.sync_doctype(spec)
 
-    assert run.counts["Customer"].as_dict() == {"fetched": 40, "changed": 40}
-    assert run.counts["Item"].as_dict() == {"fetched": 30, "changed": 30}
+    assert run.counts["Customer"].as_dict() == {"fetched": 40, "changed": 40, "deleted": 0}
+    assert run.counts["Item"].as_dict() == {"fetched": 30, "changed": 30, "deleted": 0}
     assert count(engine, linked["id"], Customer) == 40
     assert count(engine, linked["id"], Item) == 30
 
@@ -112,7 +114,7 @@ def test_changed_invoice_is_resynced(promax, linked, simulator, engine):
 
     report = promax("sync", "acme")
 
-    assert report["doctypes"]["Sales Invoice"] == {"fetched": 1, "changed": 1}
+    assert report["doctypes"]["Sales Invoice"] == {"fetched": 1, "changed": 1, "deleted": 0}
     assert report["doctypes"]["Sales Invoice Item"]["changed"] == len(invoice["items"])
     with tenant_connection(engine, linked["id"]) as connection:
         rows = connection.execute(
@@ -128,7 +130,7 @@ def test_changed_invoice_is_resynced(promax, linked, simulator, engine):
 
 @pytest.mark.claim("C-3.2c")
 def test_failed_sync_is_recorded_without_secret(promax, linked, simulator, engine, database_url):
-    simulator.app.api_secret = "rotated-in-the-erp"
+    simulator.app.accounts[API_KEY] = "rotated-in-the-erp"
 
     report = promax("sync", "acme", expect_status=1)
 

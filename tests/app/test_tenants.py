@@ -73,12 +73,14 @@ def test_tenant_create_rejects_bad_slug(promax, slug):
 
 @pytest.mark.claim("C-6.1d")
 def test_tenant_connection_routes_to_schema(promax, environ):
-    from promax.db import make_engine
+    from promax.config import load_settings
+    from promax.tenants.engines import TenantEngines
     from promax.tenants.schema import tenant_connection
 
     promax("db", "upgrade")
     acme = promax("tenant", "create", "acme")
-    engine = make_engine(environ["PROMAX_DATABASE_URL"])
+    engines = TenantEngines(load_settings(environ=environ))
+    engine = engines.get(acme["id"])
 
     with tenant_connection(engine, acme["id"]) as connection:
         from sqlalchemy import select
@@ -95,9 +97,9 @@ def test_tenant_connection_routes_to_schema(promax, environ):
         rows = connection.execute(select(Customer.name)).all()
 
     assert acme["schema"] in compiled or "[SCHEMA_tenant]" in compiled
-    assert count.startswith("promax_")
+    assert count == acme["schema"]
     assert rows == []
-    engine.dispose()
+    engines.dispose()
 
 
 def test_tenant_migrate_all_reports_each(promax):

@@ -80,8 +80,9 @@ class MariaDBServer:
         _wait_for(self._answers, 30, "MariaDB")
         with self.root_connection() as connection, connection.cursor() as cursor:
             cursor.execute(f"CREATE USER '{APP_USER}'@'localhost' IDENTIFIED BY '{APP_PASSWORD}'")
+            # Control plane only: tenant schemas are reached through each
+            # tenant's own account, which `promax tenant create` makes.
             cursor.execute(f"GRANT ALL ON `promax%`.* TO '{APP_USER}'@'localhost'")
-            cursor.execute(f"GRANT ALL ON `tenant\\_%`.* TO '{APP_USER}'@'localhost'")
         return self
 
     def _answers(self):
@@ -101,6 +102,10 @@ class MariaDBServer:
 
     def url(self, database, user=APP_USER, password=APP_PASSWORD):
         return f"mysql+pymysql://{user}:{password}@localhost/{database}?unix_socket={self.socket}"
+
+    def admin_url(self):
+        """Return the URL of the root account, which PROMAX_DATABASE_ADMIN_URL takes in tests."""
+        return f"mysql+pymysql://root@localhost/mysql?unix_socket={self.socket}"
 
     def stop(self):
         if self.process and self.process.poll() is None:

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from promax.cache import TenantCache
 from promax.cli import CommandError, emit
-from promax.cli.tenant import load_organisation
+from promax.cli.tenant import load_organisation, tenant_engines
 from promax.erp.credentials import CredentialError
 from promax.erp.link import ErpLinkMissing, InvalidErpUrl, build_client
 from promax.models.control import AuditEvent, ErpLink, Organisation
@@ -36,17 +36,23 @@ def _sync_one(context, organisation, page_length):
             report = {"status": "failed", "changed": False, "error": str(error)}
             _record(context, organisation, report)
             return {"org": organisation.slug, **report}
+    engines = tenant_engines(context)
+    # The sync writes through the tenant's own account, which reaches no other schema.
+    engine = engines.get(organisation.id)
     with client:
         try:
             report = sync_organisation(
-                context.engine, organisation.id, client, page_length, redact=client.redact
+                engine, organisation.id, client, page_length, redact=client.redact
             )
         except SyncAlreadyRunning as error:
             return {"org": organisation.slug, "status": "skipped", "changed": False, "error": str(error)}
     _record(context, organisation, report)
     if report["changed"]:
-        # Cached figures of this tenant are stale now; a new generation retires them.
-        TenantCache.from_settings(context.settings).invalidate_tenant(organisation.id)
+        # Cached figures that read a changed DocType are stale now.
+        cache = TenantCache.from_settings(context.settings, engines)
+        report["invalidated_tabs"] = cache.invalidate_changes(
+            organisation.id, report["changed_doctypes"]
+        )
     return {"org": organisation.slug, **report}
 
 

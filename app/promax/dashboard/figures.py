@@ -13,6 +13,11 @@ from sqlalchemy import func, select
 from promax.models.tenant import Customer, SalesInvoice
 
 SUBMITTED = 1
+# Tab -> the ERP DocTypes its figures read. A sync that changes one of them
+# retires the tab's cached values (promax.cache.invalidate_changes).
+TAB_SOURCES = {
+    "sales-overview": ("Sales Invoice", "Customer"),
+}
 TOP_CUSTOMERS = 10
 CENT = Decimal("0.01")
 

@@ -1,4 +1,4 @@
-"""The simulator's demo company: customers, items and two years of sales invoices.
+"""The simulator's demo company: customers, items, two years of sales invoices and the rest.
 
 Everything derives from ``random.Random(seed)``, so one seed always gives the
 same documents, names and `modified` timestamps. Money is Decimal rounded to
@@ -52,6 +52,20 @@ class Dataset:
     items: list = field(default_factory=list)
     # Each invoice dict carries its child rows under "items".
     invoices: list = field(default_factory=list)
+    # Filled by promax.erpsim.documents.extend_dataset.
+    companies: list = field(default_factory=list)
+    suppliers: list = field(default_factory=list)
+    item_groups: list = field(default_factory=list)
+    warehouses: list = field(default_factory=list)
+    accounts: list = field(default_factory=list)
+    cost_centers: list = field(default_factory=list)
+    purchase_invoices: list = field(default_factory=list)
+    sales_orders: list = field(default_factory=list)
+    purchase_orders: list = field(default_factory=list)
+    payment_entries: list = field(default_factory=list)
+    gl_entries: list = field(default_factory=list)
+    stock_ledger_entries: list = field(default_factory=list)
+    bins: list = field(default_factory=list)
 
     def customer_names(self):
         return {customer["name"]: customer["customer_name"] for customer in self.customers}
@@ -294,4 +308,8 @@ def build_dataset(seed=DEFAULT_SEED):
     customers = _make_customers(rng)
     items = _make_items(rng)
     invoices = _make_invoices(rng, customers, items)
-    return Dataset(seed=seed, customers=customers, items=items, invoices=invoices)
+    dataset = Dataset(seed=seed, customers=customers, items=items, invoices=invoices)
+
+    from promax.erpsim.documents import extend_dataset
+
+    return extend_dataset(dataset)

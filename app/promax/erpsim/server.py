@@ -4,7 +4,10 @@ Supported: ``GET /api/resource/<DocType>`` with fields, filters, order_by,
 limit_start and limit_page_length; ``GET /api/resource/<DocType>/<name>``;
 ``GET /api/method/frappe.auth.get_logged_user``. Any other method gets 405
 and is counted, so tests can prove a client never sent one. Tests can also
-queue error responses (``inject``) and add latency to every request.
+queue error responses (``inject``: 429 with or without Retry-After, 5xx),
+slow responses (``inject_delay``) or latency on every request, change
+documents through ``app.collections`` (update, cancel, delete, rename ledger
+entries), and read the requests in flight per account (API key).
 """
 
 import base64
@@ -16,7 +19,7 @@ import re
 import threading
 import time
 from collections import Counter
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from socketserver import ThreadingMixIn
 from urllib.parse import parse_qs, unquote
@@ -97,28 +100,62 @@ def _coerce(sample, value):
     return str(value)
 
 
+# DocType -> the Dataset attribute holding its documents.
+TOP_LEVEL_DOCTYPES = {
+    "Company": "companies",
+    "Customer": "customers",
+    "Supplier": "suppliers",
+    "Item Group": "item_groups",
+    "Item": "items",
+    "Warehouse": "warehouses",
+    "Account": "accounts",
+    "Cost Center": "cost_centers",
+    "Sales Invoice": "invoices",
+    "Purchase Invoice": "purchase_invoices",
+    "Sales Order": "sales_orders",
+    "Purchase Order": "purchase_orders",
+    "Payment Entry": "payment_entries",
+    "GL Entry": "gl_entries",
+    "Stock Ledger Entry": "stock_ledger_entries",
+    "Bin": "bins",
+}
+# Child DocType -> its parent DocType; the rows sit under the parent's "items".
+CHILD_DOCTYPES = {
+    "Sales Invoice Item": "Sales Invoice",
+    "Purchase Invoice Item": "Purchase Invoice",
+    "Sales Order Item": "Sales Order",
+    "Purchase Order Item": "Purchase Order",
+}
+LEDGER_PREFIXES = {"GL Entry": "ACC-GLE", "Stock Ledger Entry": "MAT-SLE"}
+
+
 class Collections:
-    """The dataset as Frappe DocTypes: top-level rows and the child table."""
+    """The dataset as Frappe DocTypes, with the changes tests make to it.
+
+    Every change sets `modified` from ``next_modified``, a clock that never
+    goes backwards and never repeats, as Frappe's does for one document.
+    """
 
     def __init__(self, dataset):
         self.dataset = dataset
         self.lock = threading.Lock()
+        self._last_modified = datetime(2026, 1, 1)
+        self._renamed = 0
 
     def rows(self, doctype, parent):
-        if doctype == "Customer":
-            return self.dataset.customers
-        if doctype == "Item":
-            return self.dataset.items
-        if doctype == "Sales Invoice":
-            return self.dataset.invoices
-        if doctype == "Sales Invoice Item":
-            if parent != "Sales Invoice":
+        attribute = TOP_LEVEL_DOCTYPES.get(doctype)
+        if attribute is not None:
+            return getattr(self.dataset, attribute)
+        parent_doctype = CHILD_DOCTYPES.get(doctype)
+        if parent_doctype is not None:
+            if parent != parent_doctype:
                 raise RequestError(
                     403,
                     "PermissionError",
-                    "Sales Invoice Item is a child table: name its parent DocType",
+                    f"{doctype} is a child table: name its parent DocType",
                 )
-            return [row for invoice in self.dataset.invoices for row in invoice["items"]]
+            parents = getattr(self.dataset, TOP_LEVEL_DOCTYPES[parent_doctype])
+            return [row for document in parents for row in document["items"]]
         raise RequestError(404, "DoesNotExistError", f"DocType {doctype} not found")
 
     def document(self, doctype, name):
@@ -126,6 +163,65 @@ class Collections:
             if row["name"] == name:
                 return row
         raise RequestError(404, "DoesNotExistError", f"{doctype} {name} not found")
+
+    # Changes, as the ERP's users and background jobs make them. Callers hold no lock.
+
+    def next_modified(self):
+        now = datetime.now()
+        self._last_modified = max(now, self._last_modified + timedelta(microseconds=1))
+        return self._last_modified
+
+    def _touch(self, document):
+        document["modified"] = self.next_modified()
+        for row in document.get("items", ()):
+            row["modified"] = document["modified"]
+
+    def update_document(self, doctype, name, **fields):
+        """Change fields of a document and bump its `modified`; return the document."""
+        with self.lock:
+            document = self.document(doctype, name)
+            document.update(fields)
+            self._touch(document)
+            return document
+
+    def cancel_document(self, doctype, name):
+        """Cancel a submitted document: docstatus 2, and its ledger entries marked cancelled."""
+        with self.lock:
+            document = self.document(doctype, name)
+            document["docstatus"] = 2
+            document["status"] = "Cancelled"
+            self._touch(document)
+            for ledger in ("gl_entries", "stock_ledger_entries"):
+                for entry in getattr(self.dataset, ledger):
+                    if entry["voucher_type"] == doctype and entry["voucher_no"] == name:
+                        entry["is_cancelled"] = 1
+                        entry["modified"] = self.next_modified()
+            return document
+
+    def delete_document(self, doctype, name):
+        """Delete a document, as Frappe does for drafts and cancelled documents."""
+        with self.lock:
+            rows = self.rows(doctype, None)
+            document = self.document(doctype, name)
+            rows.remove(document)
+            return document
+
+    def rename_ledger_entries(self, doctype, count):
+        """Give ``count`` entries with hash names their final series names; return (old, new) pairs."""
+        prefix = LEDGER_PREFIXES[doctype]
+        renamed = []
+        with self.lock:
+            for entry in self.rows(doctype, None):
+                if len(renamed) == count:
+                    break
+                if entry["name"].startswith(prefix):
+                    continue
+                self._renamed += 1
+                old = entry["name"]
+                entry["name"] = f"{prefix}-2026-{self._renamed:07d}"
+                entry["modified"] = self.next_modified()
+                renamed.append((old, entry["name"]))
+        return renamed
 
 
 def _parse_json_param(params, key, default):
@@ -226,34 +322,53 @@ class SimulatorApp:
         self.collections = Collections(dataset)
         self.api_key = api_key
         self.api_secret = api_secret
+        # API key -> secret of every ERP account the simulator accepts.
+        self.accounts = {api_key: api_secret}
         self.latency_seconds = latency_seconds
         self.lock = threading.Lock()
         self.methods = Counter()
         self.rejected_methods = 0
         self.in_flight = 0
         self.max_in_flight = 0
+        # Authenticated requests in flight per API key, and the maximum seen.
+        self.in_flight_by_account = Counter()
+        self.max_in_flight_by_account = Counter()
+        self.requests_by_account = Counter()
         # (monotonic time, status, path) of every request, for timing checks.
         self.timeline = []
         self._injected = []
+        self._delays = []
+
+    def add_account(self, api_key, api_secret):
+        """Accept one more ERP account (API key and secret)."""
+        with self.lock:
+            self.accounts[api_key] = api_secret
 
     def inject(self, status, count=1, retry_after=None):
         """Respond to the next ``count`` authenticated GET requests with ``status``."""
         with self.lock:
             self._injected.extend([(status, retry_after)] * count)
 
-    def _authenticated(self, header):
+    def inject_delay(self, seconds, count=1):
+        """Delay the next ``count`` authenticated GET requests by ``seconds`` each."""
+        with self.lock:
+            self._delays.extend([seconds] * count)
+
+    def _account(self, header):
+        """Return the API key of valid credentials in an Authorization header, else None."""
         scheme, _, credentials = (header or "").partition(" ")
         if scheme.lower() == "basic":
             try:
                 credentials = base64.b64decode(credentials, validate=True).decode("utf-8")
             except (binascii.Error, UnicodeDecodeError):
-                return False
+                return None
         elif scheme.lower() != "token":
-            return False
+            return None
         key, _, secret = credentials.partition(":")
-        return hmac.compare_digest(key.encode(), self.api_key.encode()) and hmac.compare_digest(
-            secret.encode(), self.api_secret.encode()
-        )
+        expected = self.accounts.get(key)
+        if expected is None or not hmac.compare_digest(secret.encode(), expected.encode()):
+            return None
+        return key
 
     def __call__(self, environ, start_response):
         with self.lock:
@@ -282,10 +397,26 @@ class SimulatorApp:
             with self.lock:
                 self.rejected_methods += 1
             return 405, [], {"exc_type": "MethodNotAllowed", "message": "read-only simulator"}
-        if not self._authenticated(environ.get("HTTP_AUTHORIZATION")):
+        account = self._account(environ.get("HTTP_AUTHORIZATION"))
+        if account is None:
             return 401, [], {"exc_type": "AuthenticationError", "message": "Invalid credentials"}
-        if self.latency_seconds:
-            time.sleep(self.latency_seconds)
+        with self.lock:
+            self.requests_by_account[account] += 1
+            self.in_flight_by_account[account] += 1
+            self.max_in_flight_by_account[account] = max(
+                self.max_in_flight_by_account[account], self.in_flight_by_account[account]
+            )
+        try:
+            return self._handle_authenticated(environ)
+        finally:
+            with self.lock:
+                self.in_flight_by_account[account] -= 1
+
+    def _handle_authenticated(self, environ):
+        with self.lock:
+            delay = self._delays.pop(0) if self._delays else 0.0
+        if self.latency_seconds or delay:
+            time.sleep(self.latency_seconds + delay)
         with self.lock:
             injected = self._injected.pop(0) if self._injected else None
         if injected is not None:

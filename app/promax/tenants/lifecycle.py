@@ -1,4 +1,9 @@
-"""Create and migrate organisations and their tenant schemas."""
+"""Create, migrate and delete organisations' tenant schemas and accounts.
+
+Every function that changes a schema or an account takes the admin engine
+(PROMAX_DATABASE_ADMIN_URL); the control-plane account has no privilege on
+tenant schemas.
+"""
 
 import logging
 import re
@@ -82,6 +87,44 @@ def migrate_schema(engine, organisation_id):
             extra={"organisation_id": organisation_id, "from": before, "to": after},
         )
     return before, after
+
+
+def ensure_account(engine, settings, organisation_id):
+    """Create or refresh the organisation's MariaDB account; return True when it was created."""
+    from promax.tenants import accounts
+
+    with engine.begin() as connection:
+        return accounts.ensure_account(connection, settings, organisation_id)
+
+
+def table_names(connection, organisation_id):
+    """Return the names of the tables in an organisation's schema."""
+    rows = connection.execute(
+        text(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = :schema "
+            "ORDER BY table_name"
+        ),
+        {"schema": schema_name(organisation_id)},
+    )
+    return [row[0] for row in rows]
+
+
+def drop_schema(engine, settings, organisation_id):
+    """Drop an organisation's schema and account; return (schema dropped, account dropped)."""
+    from promax.tenants import accounts
+
+    name = schema_name(organisation_id)
+    with engine.begin() as connection:
+        existed = schema_exists(connection, organisation_id)
+        if existed:
+            quoted = connection.dialect.identifier_preparer.quote_identifier(name)
+            connection.execute(text(f"DROP DATABASE {quoted}"))
+        account_existed = accounts.drop_account(connection, settings, organisation_id)
+    log.info(
+        "tenant schema dropped",
+        extra={"organisation_id": organisation_id, "schema": name, "existed": existed},
+    )
+    return existed, account_existed
 
 
 def list_tenant_schemas(connection):
