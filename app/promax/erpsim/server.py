@@ -345,7 +345,10 @@ class SimulatorApp:
             self.accounts[api_key] = api_secret
 
     def inject(self, status, count=1, retry_after=None):
-        """Respond to the next ``count`` authenticated GET requests with ``status``."""
+        """Respond to the next ``count`` authenticated GET requests with ``status``.
+
+        Status 200 queues normal responses, to space injected errors out.
+        """
         with self.lock:
             self._injected.extend([(status, retry_after)] * count)
 
@@ -419,7 +422,8 @@ class SimulatorApp:
             time.sleep(self.latency_seconds + delay)
         with self.lock:
             injected = self._injected.pop(0) if self._injected else None
-        if injected is not None:
+        # An injected 200 serves the request normally, so tests can space errors out.
+        if injected is not None and injected[0] != 200:
             status, retry_after = injected
             headers = [] if retry_after is None else [("Retry-After", str(retry_after))]
             body = {"exc_type": "TooManyRequestsError" if status == 429 else "ServerError"}
