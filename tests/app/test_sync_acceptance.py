@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 from support.erpsim import API_KEY, API_SECRET
 
 from promax.erp.client import ErpClient
+from promax.erpsim.server import CHILD_DOCTYPES
 from promax.models.tenant import (
     CacheEntry,
     GLEntry,
@@ -65,8 +66,7 @@ def erp_totals(simulator):
     collections = simulator.app.collections
     totals = {}
     for spec in ALL_SPECS:
-        parent = spec.table.name.removesuffix("_item").replace("_", " ").title() if spec.doctype.endswith(" Item") else None
-        rows = collections.rows(spec.doctype, parent)
+        rows = collections.rows(spec.doctype, CHILD_DOCTYPES.get(spec.doctype))
         column = SUM_COLUMNS.get(spec.doctype)
         total = sum((Decimal(str(row[column])) for row in rows), Decimal(0)) if column else None
         totals[spec.doctype] = (len(rows), total)

@@ -120,7 +120,7 @@ def test_shared_prefix_ids_get_separate_schemas_and_accounts(promax, mariadb, en
 
 
 @pytest.mark.claim("C-6.1b")
-def test_org_b_session_ids_are_404_for_org_a(browser, promax, admin):
+def test_other_org_session_ids_404(browser, promax, admin):
     """A user of one organisation gets 404 for every session id of another, on each id route."""
     from conftest import ADMIN_PASSWORD, sign_in
     import webtest
