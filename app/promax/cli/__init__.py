@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "promax.cli.erp",
     "promax.cli.sync",
     "promax.cli.erpsim",
+    "promax.cli.health",
     "promax.cli.cache",
 )
 
