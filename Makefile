@@ -80,7 +80,10 @@ demo: host-deps venv image wheelhouse
 	podman rm --force --ignore $(DEMO_CONTAINER)
 	podman run --detach --name $(DEMO_CONTAINER) --hostname $(DEMO_CONTAINER) \
 	  --systemd=always --publish 127.0.0.1:8080:80 --publish 127.0.0.1:8443:443 $(IMAGE)
-	podman exec $(DEMO_CONTAINER) timeout 120 systemctl is-system-running --wait
+	# systemctl fails at once until systemd has created its bus socket, so wait
+	# for the socket before asking systemd to wait for the boot to finish.
+	podman exec $(DEMO_CONTAINER) timeout 120 sh -c \
+	  'until [ -S /run/systemd/private ]; do sleep 1; done; systemctl is-system-running --wait'
 	ansible-playbook -i inventory/demo playbooks/site.yml playbooks/demo-data.yml
 	podman exec $(DEMO_CONTAINER) cat /etc/promax/demo-admin.json > build/demo.json
 	chmod 600 build/demo.json
