@@ -7,6 +7,8 @@ Events are written in their own short transaction, so a rejected request
 import json
 import logging
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from promax.models.control import AuditEvent
 
 log = logging.getLogger("promax.audit")
@@ -21,16 +23,23 @@ def record_event(session_factory, event_type, *, organisation_id=None, user_id=N
     detail = {k: v for k, v in detail.items() if k not in FORBIDDEN_DETAIL_KEYS}
     encoded = json.dumps(detail, default=str, sort_keys=True)[:2000]
 
-    with session_factory() as session, session.begin():
-        session.add(
-            AuditEvent(
-                event_type=event_type,
-                organisation_id=organisation_id,
-                user_id=user_id,
-                ip_address=ip_address or "",
-                detail=encoded,
+    stored = True
+    try:
+        with session_factory() as session, session.begin():
+            session.add(
+                AuditEvent(
+                    event_type=event_type,
+                    organisation_id=organisation_id,
+                    user_id=user_id,
+                    ip_address=ip_address or "",
+                    detail=encoded,
+                )
             )
-        )
+    except SQLAlchemyError as error:
+        # The database may be the thing that failed. The event still reaches
+        # the JSON log below, and the request goes on to its error response.
+        stored = False
+        log.error("audit event not stored", extra={"event": event_type, "error": str(error)})
 
     log.log(
         level,
@@ -41,6 +50,7 @@ def record_event(session_factory, event_type, *, organisation_id=None, user_id=N
             "user_id": user_id,
             "ip_address": ip_address,
             "detail": detail,
+            "stored": stored,
         },
     )
 

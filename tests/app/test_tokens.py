@@ -138,3 +138,13 @@ def test_garbage_token_rejected_without_error(browser, admin, garbage):
     response = browser.get("/api/v1/overview/sales", status=401)
 
     assert response.json["error"]["status"] == 401
+
+
+@pytest.mark.claim("C-4.1b")
+@pytest.mark.parametrize("exp", [10**20, -(10**20), 1.5e300, "tomorrow", True])
+def test_out_of_range_exp_rejected(browser, signed_in, environ, exp):
+    # Signed with the real key, so only the claim checks can reject it.
+    claims = {**signed_in, "exp": exp}
+    token = jwt.encode(claims, environ["JWT_SECRET"], algorithm="HS256")
+
+    assert_rejected(browser, token)

@@ -54,13 +54,28 @@ def decode_token(secret, token):
     for name in ("sub", "org", "sid"):
         if not isinstance(claims[name], str):
             raise InvalidToken(f"claim {name} must be a string")
+
+    # PyJWT accepts any number for iat and exp, and a huge one would overflow
+    # datetime. Only whole seconds within datetime's range are valid.
+    try:
+        issued_at = _timestamp(claims["iat"])
+        expires_at = _timestamp(claims["exp"])
+    except (OverflowError, OSError, ValueError, TypeError):
+        raise InvalidToken("claims iat and exp must be timestamps in range") from None
+
     return TokenClaims(
         user_id=claims["sub"],
         organisation_id=claims["org"],
         session_id=claims["sid"],
-        issued_at=datetime.fromtimestamp(claims["iat"], UTC),
-        expires_at=datetime.fromtimestamp(claims["exp"], UTC),
+        issued_at=issued_at,
+        expires_at=expires_at,
     )
+
+
+def _timestamp(value):
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError("timestamp is not an integer")
+    return datetime.fromtimestamp(value, UTC)
 
 
 def session_lifetime(hours):

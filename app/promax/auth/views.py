@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from promax.audit import record_request_event
 from promax.auth import challenges, passwords, sessions, throttle, twofactor
+from promax.auth.emails import normalise_email
 from promax.auth.signin import open_session, throttled_response
 from promax.models.control import Organisation, User
 
@@ -36,7 +37,7 @@ def login_form(request):
 @view_config(route_name="login", request_method="POST", renderer=LOGIN_TEMPLATE,
              permission=NO_PERMISSION_REQUIRED)
 def login_submit(request):
-    email = request.POST.get("email", "").strip().lower()[:MAX_EMAIL_LENGTH]
+    email = normalise_email(request.POST.get("email", ""))[:MAX_EMAIL_LENGTH]
     password = request.POST.get("password", "")
 
     user = None

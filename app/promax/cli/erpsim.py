@@ -3,7 +3,7 @@
 import ipaddress
 import logging
 
-from promax.cli import CommandError
+from promax.cli import CommandError, emit
 from promax.erpsim.dataset import DEFAULT_SEED, build_dataset
 from promax.erpsim.expected import expected_figures
 
@@ -44,7 +44,8 @@ def serve(args, context):
 
 
 def expected(args, context):
-    return {"changed": False, **expected_figures(build_dataset(args.seed))}
+    # The figures alone, so the output compares equal to the JSON API's body.
+    emit(expected_figures(build_dataset(args.seed)))
 
 
 def register(subparsers):

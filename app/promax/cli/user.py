@@ -6,6 +6,7 @@ import sys
 from sqlalchemy import func, select
 
 from promax.auth import passwords
+from promax.auth.emails import normalise_email
 from promax.auth.policy import ROLES
 from promax.cli import CommandError
 from promax.cli.tenant import load_organisation
@@ -15,7 +16,7 @@ EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,189}\.[A-Za-z0-9-]{2,63}")
 
 
 def create(args, context):
-    email = args.email.strip().lower()
+    email = normalise_email(args.email)
     if not EMAIL.fullmatch(email):
         raise CommandError(f"invalid email address: {args.email!r}", exit_status=2)
     if not args.password_stdin:
