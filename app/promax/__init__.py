@@ -2,6 +2,7 @@
 
 from pyramid.config import Configurator
 
+from promax.auth.policy import DEFAULT_PERMISSION
 from promax.config import load_settings
 from promax.logs import configure_logging
 
@@ -15,16 +16,21 @@ def make_config(ini_settings=None, environ=None):
     config.include("pyramid_jinja2")
     config.add_jinja2_renderer(".jinja2")
     config.add_static_view("static", "promax:static", cache_max_age=3600)
-    # Static files are public; every other view needs a permission.
-    config.set_default_permission("signed-in")
+    # Static files are public. Every other view must name its permission: the
+    # default is one that no role has, so a view that names none is refused.
+    config.set_default_permission(DEFAULT_PERMISSION)
 
+    config.include("promax.validation.deriver")
     config.include("promax.db")
     config.include("promax.cache")
     config.include("promax.tenants")
     config.include("promax.auth")
     config.include("promax.web")
+    config.include("promax.ratelimit")
     config.include("promax.health")
     config.include("promax.dashboard")
+    config.include("promax.admin")
+    config.include("promax.openapi")
     return config
 
 

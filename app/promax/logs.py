@@ -8,7 +8,12 @@ known secret-bearing keys are masked here as a second line of defence.
 import json
 import logging
 import sys
+from contextvars import ContextVar
 from datetime import UTC, datetime
+
+# The id of the request being served, set by the security-headers tween; every
+# log line written while it runs carries it.
+current_request_id = ContextVar("current_request_id", default=None)
 
 MASKED_KEYS = frozenset(
     {"password", "api_secret", "api_key", "secret", "token", "authorization", "jwt_secret"}
@@ -32,6 +37,10 @@ class JsonFormatter(logging.Formatter):
             if key in STANDARD_ATTRIBUTES or key.startswith("_"):
                 continue
             entry[key] = "***" if key.lower() in MASKED_KEYS else value
+        if "request_id" not in entry:
+            request_id = current_request_id.get()
+            if request_id is not None:
+                entry["request_id"] = request_id
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str)

@@ -3,7 +3,7 @@
 from pyramid.events import ContextFound
 from pyramid.httpexceptions import HTTPSeeOther
 
-from promax.auth.policy import SESSION_COOKIE, SessionSecurityPolicy
+from promax.auth.policy import SESSION_COOKIE, SessionSecurityPolicy, session_claims
 from promax.web.cookies import read_cookie
 
 SESSION_ID = "{session_id:[0-9a-f]{32}}"
@@ -30,6 +30,9 @@ def lead_to_enrolment(event):
 def includeme(config):
     settings = config.registry["promax.settings"]
     config.set_security_policy(SessionSecurityPolicy(settings))
+    config.add_request_method(session_claims, "session_claims", reify=True)
+    config.include("promax.web.memcached")
+    config.include("promax.auth.session_cache")
 
     config.add_route("login", "/login")
     config.add_route("login_2fa", "/login/2fa")

@@ -2,7 +2,7 @@
 
 import logging
 
-from pyramid.httpexceptions import HTTPBadRequest, HTTPNotFound, HTTPSeeOther
+from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.view import view_config
 
 from promax.audit import record_request_event
@@ -10,6 +10,7 @@ from promax.auth import passwords, sessions, throttle, twofactor
 from promax.auth.signin import open_session, throttled_response
 from promax.auth.views import enrolment_values, render_codes
 from promax.models.control import Organisation, Session, User
+from promax.validation import StrictSchema, rules
 
 SECURITY_TEMPLATE = "promax:templates/account_security.jinja2"
 PASSWORD_TEMPLATE = "promax:templates/password_change.jinja2"
@@ -18,6 +19,33 @@ SESSIONS_TEMPLATE = "promax:templates/sessions.jinja2"
 
 PASSWORD_CHANGE = throttle.Limit("password", "auth.password_change_failed", per_account=5,
                                  per_ip=30)
+
+
+class PasswordChangeBody(StrictSchema):
+    current_password = rules.string(max_length=1024, required=True)
+    new_password = rules.string(max_length=1024, required=True)
+
+
+class SessionSchema(StrictSchema):
+    id = rules.hex_id(required=True)
+    device_type = rules.string(required=True)
+    browser = rules.string(required=True)
+    ip_address = rules.string(required=True)
+    created_at = rules.string(required=True)
+    last_seen_at = rules.string(required=True)
+    current = rules.boolean(required=True)
+
+
+class SessionListSchema(StrictSchema):
+    sessions = rules.list_of(rules.nested(SessionSchema), required=True)
+
+
+class RevokedSchema(StrictSchema):
+    revoked = rules.boolean(required=True)
+
+
+class RevokedCountSchema(StrictSchema):
+    revoked = rules.integer(minimum=0, required=True)
 
 
 def current_user(request):
@@ -198,12 +226,11 @@ def password_submit(request):
 
 
 @view_config(route_name="api.account_password", request_method="PUT", renderer="json",
-             permission="signed-in")
+             permission="signed-in", body_schema=PasswordChangeBody)
 def password_api(request):
-    body = json_body(request)
-    error, result = change_password(
-        request, str(body.get("current_password", "")), str(body.get("new_password", ""))
-    )
+    """Change the signed-in user's password and sign out their other sessions."""
+    body = request.validated["body"]
+    error, result = change_password(request, body["current_password"], body["new_password"])
     if error is None:
         request.response.headerlist.extend(result)
         return {"changed": True}
@@ -211,16 +238,6 @@ def password_api(request):
         return throttled_response(request, error, None, {}, "auth.password_change_throttled")
     request.response.status_int = result
     return {"error": {"status": result, "code": "password_change_failed", "message": error}}
-
-
-def json_body(request):
-    try:
-        body = request.json_body
-    except ValueError:
-        raise HTTPBadRequest() from None
-    if not isinstance(body, dict):
-        raise HTTPBadRequest()
-    return body
 
 
 # --- sessions ---------------------------------------------------------------
@@ -238,8 +255,9 @@ def sessions_page(request):
 
 
 @view_config(route_name="api.sessions", request_method="GET", renderer="json",
-             permission="signed-in")
+             permission="signed-in", response_schema=SessionListSchema)
 def sessions_api(request):
+    """List the signed-in user's live sessions."""
     current = request.identity.session_id
     return {"sessions": [session_json(s, current) for s in own_sessions(request)]}
 
@@ -277,13 +295,15 @@ def sessions_revoke_others_form(request):
 
 
 @view_config(route_name="api.session", request_method="DELETE", renderer="json",
-             permission="signed-in")
+             permission="signed-in", response_schema=RevokedSchema)
 def session_revoke_api(request):
+    """Revoke one of the signed-in user's sessions."""
     revoke_own(request, request.matchdict["session_id"])
     return {"revoked": True}
 
 
 @view_config(route_name="api.sessions_revoke_others", request_method="POST", renderer="json",
-             permission="signed-in")
+             permission="signed-in", response_schema=RevokedCountSchema)
 def sessions_revoke_others_api(request):
+    """Revoke every session of the signed-in user except the current one."""
     return {"revoked": revoke_others(request)}

@@ -2,15 +2,32 @@
 
 import logging
 
-from pyramid.httpexceptions import HTTPBadRequest, HTTPNotFound, HTTPSeeOther
+from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.view import view_config
 
 from promax.audit import record_request_event
 from promax.auth import sessions
-from promax.auth.account_views import json_body, session_json
+from promax.auth.account_views import RevokedSchema, SessionSchema, session_json
 from promax.models.control import Organisation, Session, User
+from promax.validation import StrictSchema, rules
 
 ADMIN_TEMPLATE = "promax:templates/admin_security.jinja2"
+
+
+class OrganisationSecurityBody(StrictSchema):
+    require_2fa = rules.boolean(required=True)
+
+
+class OrganisationSecuritySchema(StrictSchema):
+    require_2fa = rules.boolean(required=True)
+
+
+class AdminSessionSchema(SessionSchema):
+    email = rules.email(required=True)
+
+
+class AdminSessionListSchema(StrictSchema):
+    sessions = rules.list_of(rules.nested(AdminSessionSchema), required=True)
 
 
 def organisation_sessions(request):
@@ -41,6 +58,7 @@ def set_require_2fa(request, required):
     if organisation.require_2fa != required:
         organisation.require_2fa = required
         record_request_event(request, "organisation.2fa_requirement_changed", required=required)
+        sessions.mark_organisation_sessions_stale(request.dbsession, organisation.id)
     return organisation
 
 
@@ -71,26 +89,27 @@ def admin_session_revoke_form(request):
 
 
 @view_config(route_name="api.admin_sessions", request_method="GET", renderer="json",
-             permission="organisation.security")
+             permission="organisation.security", response_schema=AdminSessionListSchema)
 def admin_sessions_api(request):
+    """List every live session of the organisation."""
     current = request.identity.session_id
     return {"sessions": [{**session_json(s, current), "email": email}
                          for s, email in organisation_sessions(request)]}
 
 
 @view_config(route_name="api.admin_session", request_method="DELETE", renderer="json",
-             permission="organisation.security")
+             permission="organisation.security", response_schema=RevokedSchema)
 def admin_session_revoke_api(request):
+    """Revoke any session of the organisation."""
     revoke_in_organisation(request, request.matchdict["session_id"])
     return {"revoked": True}
 
 
 @view_config(route_name="api.admin_organisation", request_method="PATCH", renderer="json",
-             permission="organisation.security")
+             permission="organisation.security", body_schema=OrganisationSecurityBody,
+             response_schema=OrganisationSecuritySchema)
 def admin_organisation_api(request):
     """Update the organisation's security settings; only ``require_2fa`` exists so far."""
-    body = json_body(request)
-    if set(body) - {"require_2fa"} or not isinstance(body.get("require_2fa"), bool):
-        raise HTTPBadRequest()
+    body = request.validated["body"]
     organisation = set_require_2fa(request, body["require_2fa"])
     return {"require_2fa": organisation.require_2fa}

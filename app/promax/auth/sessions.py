@@ -1,12 +1,24 @@
-"""Server-side sessions: every valid token must name a live session row."""
+"""Server-side sessions: every valid token must name a live session row.
 
-from dataclasses import dataclass
+Functions that end a session or change what its user may do add the session
+ids to ``stale_session_ids(dbsession)``. After the transaction commits,
+promax.auth.session_cache deletes their cached identities.
+"""
+
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 
+from promax.auth.policy import effective_permissions, permission_scope
 from promax.auth.useragent import parse_user_agent
-from promax.models.control import Organisation, Session, User
+from promax.models.control import (
+    DepartmentPermission,
+    Organisation,
+    Session,
+    User,
+    UserPermission,
+)
 
 # last_seen_at is written at most this often, so a busy page does not turn
 # every read into a write.
@@ -28,6 +40,35 @@ class Identity:
     # True when the organisation requires 2FA and the user has not enrolled:
     # such a session may only enrol (see SessionSecurityPolicy.permits).
     must_enrol_2fa: bool = False
+    permissions: frozenset = field(default_factory=frozenset)
+    department_id: str | None = None
+
+    @property
+    def permission_scope(self):
+        """A digest of the permissions, for cache keys of data that depends on them."""
+        return permission_scope(self.permissions)
+
+
+def stale_session_ids(dbsession):
+    """Return the set of session ids whose cached identities must go after commit."""
+    return dbsession.info.setdefault("promax.stale_session_ids", set())
+
+
+def load_permissions(dbsession, user):
+    """Return the effective permissions of a user: role, department and own changes."""
+    department_permissions = ()
+    if user.department_id:
+        department_permissions = dbsession.scalars(
+            select(DepartmentPermission.permission).where(
+                DepartmentPermission.department_id == user.department_id
+            )
+        ).all()
+    user_changes = dbsession.execute(
+        select(UserPermission.permission, UserPermission.allowed).where(
+            UserPermission.user_id == user.id
+        )
+    ).all()
+    return effective_permissions(user.role, department_permissions, user_changes)
 
 
 def utcnow():
@@ -55,7 +96,7 @@ def create_session(dbsession, user, ip_address, user_agent, lifetime, now=None):
 
 
 def load_identity(dbsession, claims):
-    """Return the Identity for verified token claims, or None if the session is not live.
+    """Return (Identity, expiry) for verified token claims, or None if the session is not live.
 
     A session is live when it exists, matches the token's user and
     organisation, is neither revoked nor expired, began after the user's last
@@ -97,7 +138,9 @@ def load_identity(dbsession, claims):
         display_name=user.display_name or user.email,
         role=user.role,
         must_enrol_2fa=organisation.require_2fa and user.totp_enabled_at is None,
-    )
+        permissions=load_permissions(dbsession, user),
+        department_id=user.department_id,
+    ), session.expires_at
 
 
 def live_sessions_query(now=None):
@@ -112,6 +155,7 @@ def live_sessions_query(now=None):
 
 def revoke_session(dbsession, session_id):
     """Revoke one session; return True when it was live until now."""
+    stale_session_ids(dbsession).add(session_id)
     result = dbsession.execute(
         update(Session)
         .where(Session.id == session_id, Session.revoked_at.is_(None))
@@ -126,7 +170,32 @@ def revoke_user_sessions(dbsession, user_id, except_session_id=None):
     statement = update(Session).where(Session.user_id == user_id, Session.revoked_at.is_(None))
     if except_session_id is not None:
         statement = statement.where(Session.id != except_session_id)
+    mark_users_sessions_stale(dbsession, [user_id], except_session_id)
     result = dbsession.execute(
         statement.values(revoked_at=utcnow()).execution_options(synchronize_session=False)
     )
     return result.rowcount
+
+
+def mark_users_sessions_stale(dbsession, user_ids, except_session_id=None):
+    """Drop the cached identities of users' live sessions once the transaction commits.
+
+    Call it after changing anything an Identity contains: role, permissions,
+    department, active flag, 2FA state.
+    """
+    if not user_ids:
+        return
+    query = select(Session.id).where(
+        Session.user_id.in_(list(user_ids)), Session.revoked_at.is_(None)
+    )
+    if except_session_id is not None:
+        query = query.where(Session.id != except_session_id)
+    stale_session_ids(dbsession).update(dbsession.scalars(query).all())
+
+
+def mark_organisation_sessions_stale(dbsession, organisation_id):
+    """Drop the cached identities of every live session of an organisation after commit."""
+    query = select(Session.id).where(
+        Session.organisation_id == organisation_id, Session.revoked_at.is_(None)
+    )
+    stale_session_ids(dbsession).update(dbsession.scalars(query).all())

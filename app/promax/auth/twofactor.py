@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import select, update
 
-from promax.auth.sessions import utcnow
+from promax.auth.sessions import mark_users_sessions_stale, utcnow
 from promax.auth.totp_cipher import TotpCipher
 from promax.models.control import RecoveryCode, User
 
@@ -52,6 +52,8 @@ def begin_enrolment(dbsession, user, settings):
     user.totp_enabled_at = None
     user.totp_last_step = None
     dbsession.flush()
+    # A cached identity records whether the user must still enrol.
+    mark_users_sessions_stale(dbsession, [user.id])
     return secret
 
 
@@ -130,6 +132,7 @@ def confirm_enrolment(dbsession, user, settings, code, now=None):
     if outcome == "accepted":
         user.totp_enabled_at = utcnow()
         dbsession.flush()
+        mark_users_sessions_stale(dbsession, [user.id])
     return outcome
 
 

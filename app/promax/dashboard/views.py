@@ -4,19 +4,28 @@ from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
+from promax.auth.policy import tab_permission
+from promax.cache import TenantCache
 from promax.dashboard.figures import sales_overview
 
 TAB = "sales-overview"
+TAB_PERMISSION = tab_permission(TAB)
 
 
 def cached_sales_overview(request):
-    """Return the signed-in tenant's sales overview, from Memcached when warm."""
+    """Return the signed-in tenant's sales overview, from Memcached when warm.
+
+    The cache scope is a digest of the user's permissions, so users whose
+    permissions differ never share an entry. The request's Memcached client
+    serves the generation lookup from the rate limiter's prefetch.
+    """
     identity = request.identity
-    cache = request.registry["cache"]
+    shared = request.registry["cache"]
+    cache = TenantCache(request.memcached, shared.ttl_seconds, shared.tier2)
     return cache.cached(
         identity.organisation_id,
         TAB,
-        scope=f"role-{identity.role}",
+        scope=f"perm-{identity.permission_scope}",
         parameters={},
         compute=lambda: sales_overview(request.tenant_db),
     )
@@ -32,7 +41,7 @@ def home(request):
     route_name="dashboard",
     request_method="GET",
     renderer="promax:templates/dashboard.jinja2",
-    permission="dashboard.view",
+    permission=TAB_PERMISSION,
 )
 def dashboard(request):
     overview = cached_sales_overview(request)
@@ -48,7 +57,8 @@ def dashboard(request):
     route_name="api.sales_overview",
     request_method="GET",
     renderer="json",
-    permission="dashboard.view",
+    permission=TAB_PERMISSION,
 )
 def sales_overview_api(request):
+    """Revenue by month, the top customers and totals of the sales overview tab."""
     return cached_sales_overview(request)

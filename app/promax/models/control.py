@@ -16,6 +16,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    UniqueConstraint,
     func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -73,8 +74,46 @@ class User(ControlBase):
     # The RFC 6238 time step (Unix time // 30) of the last accepted code.
     # A code for this step or an earlier one is rejected as a replay.
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    department_id: Mapped[str | None] = mapped_column(
+        ForeignKey("departments.id", ondelete="SET NULL"), nullable=True
+    )
 
     organisation: Mapped[Organisation] = relationship(back_populates="users")
+
+
+class Department(ControlBase):
+    """A group of users of one organisation; its permissions add to its members' roles."""
+
+    __tablename__ = "departments"
+    __table_args__ = (UniqueConstraint("organisation_id", "name"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+
+
+class DepartmentPermission(ControlBase):
+    """A permission (a tab or a feature) granted to every member of a department."""
+
+    __tablename__ = "department_permissions"
+
+    department_id: Mapped[str] = mapped_column(
+        ForeignKey("departments.id", ondelete="CASCADE"), primary_key=True
+    )
+    permission: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class UserPermission(ControlBase):
+    """A per-user change to the role's permissions: allowed grants, not allowed withdraws."""
+
+    __tablename__ = "user_permissions"
+
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    permission: Mapped[str] = mapped_column(String(64), primary_key=True)
+    allowed: Mapped[bool] = mapped_column(Boolean)
 
 
 class Session(ControlBase):

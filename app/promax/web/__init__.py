@@ -17,6 +17,7 @@ def add_template_globals(event):
 def includeme(config):
     config.include("promax.web.csrf")
     config.include("promax.web.headers")
+    config.include("promax.web.cors")
     config.include("promax.web.errors")
     config.add_subscriber(add_template_globals, BeforeRender)
     config.add_request_method(client_ip, "client_ip", reify=True)

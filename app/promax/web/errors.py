@@ -8,6 +8,7 @@ from pyramid.renderers import render_to_response
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
 
 from promax.audit import record_request_event
+from promax.validation import RequestRejected, ValidationFailed
 from promax.web.cookies import read_cookie
 
 log = logging.getLogger(__name__)
@@ -18,6 +19,11 @@ MESSAGES = {
     403: "You do not have access to this page.",
     404: "The page was not found.",
     405: "This method is not allowed here.",
+    411: "The request needs a Content-Length header.",
+    413: "The request body is too large.",
+    415: "The request body has an unsupported content type.",
+    422: "The request contains invalid values.",
+    429: "Too many requests. Wait and try again.",
     500: "Something went wrong on our side. The error has been logged.",
 }
 
@@ -28,16 +34,17 @@ def wants_json(request):
     ) == "application/json"
 
 
-def error_response(request, status, message=None, code=None):
+def error_response(request, status, message=None, code=None, fields=None):
+    """Return a JSON error for the API, or the error page for browsers."""
     message = message or MESSAGES.get(status, "The request failed.")
     if wants_json(request):
         response = request.response
         response.status_int = status
         response.content_type = "application/json"
-        response.json_body = {
-            "error": {"status": status, "code": code or str(status), "message": message},
-            "request_id": getattr(request, "request_id", None),
-        }
+        error = {"status": status, "code": code or str(status), "message": message}
+        if fields is not None:
+            error["fields"] = fields
+        response.json_body = {"error": error, "request_id": getattr(request, "request_id", None)}
         return response
     response = render_to_response(
         "promax:templates/error.jinja2",
@@ -76,14 +83,59 @@ def csrf_failed(exc, request):
 
 @notfound_view_config()
 def not_found(exc, request):
+    # A route that matched without a view for the method is a 405, not a 404.
+    route = request.matched_route
+    if route is not None:
+        allowed = allowed_methods(request.registry, route.name)
+        if allowed and request.method not in allowed:
+            response = error_response(request, 405, code="method_not_allowed")
+            response.headers["Allow"] = ", ".join(sorted(allowed))
+            return response
     return error_response(request, 404, code="not_found")
+
+
+def allowed_methods(registry, route_name):
+    """Return the HTTP methods that some view of a route accepts."""
+    cache = registry.setdefault("promax.allowed_methods", {})
+    if route_name not in cache:
+        methods = set()
+        for view in registry.introspector.get_category("views") or ():
+            intr = view["introspectable"]
+            if intr["route_name"] != route_name:
+                continue
+            declared = intr["request_methods"]
+            if declared is None:
+                methods |= {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"}
+            else:
+                methods |= set((declared,) if isinstance(declared, str) else declared)
+        if "GET" in methods:
+            methods.add("HEAD")
+        cache[route_name] = frozenset(methods)
+    return cache[route_name]
+
+
+@exception_view_config(ValidationFailed)
+def validation_failed(exc, request):
+    log.warning("request validation failed",
+                extra={"path": request.path_info, "location": exc.location,
+                       "fields": sorted(exc.fields)})
+    return error_response(request, 422, f"The request {exc.location} contains invalid values.",
+                          code="validation_failed", fields=exc.fields)
+
+
+@exception_view_config(RequestRejected)
+def request_rejected(exc, request):
+    return error_response(request, exc.status, exc.message, code=exc.code)
 
 
 @exception_view_config(HTTPException)
 def http_error(exc, request):
     if exc.status_int < 400:
         return exc
-    return error_response(request, exc.status_int, code=exc.title.lower().replace(" ", "_"))
+    # Messages the app put into an exception are meant for the client.
+    message = exc.detail if isinstance(exc.detail, str) else None
+    return error_response(request, exc.status_int, message,
+                          code=exc.title.lower().replace(" ", "_"))
 
 
 @exception_view_config(UnicodeDecodeError)

@@ -9,6 +9,8 @@ import logging
 import secrets
 import time
 
+from promax.logs import current_request_id
+
 log = logging.getLogger("promax.request")
 
 STATIC_HEADERS = (
@@ -33,9 +35,24 @@ def _csp_nonce(request):
     return secrets.token_urlsafe(18)
 
 
+def _request_id(request):
+    """Return the client's X-Request-Id when it is short and printable, else a new id."""
+    supplied = request.headers.get("X-Request-Id", "")
+    if 0 < len(supplied) <= 64 and supplied.isascii() and supplied.isprintable():
+        return supplied
+    return secrets.token_hex(8)
+
+
 def security_headers_tween_factory(handler, registry):
     def security_headers_tween(request):
-        request.request_id = request.headers.get("X-Request-Id", "")[:64] or secrets.token_hex(8)
+        request.request_id = _request_id(request)
+        token = current_request_id.set(request.request_id)
+        try:
+            return _handle(request)
+        finally:
+            current_request_id.reset(token)
+
+    def _handle(request):
         started = time.monotonic()
         response = handler(request)
 
