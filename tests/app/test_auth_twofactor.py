@@ -244,8 +244,8 @@ def test_challenge_void_after_five_failures(browser, admin, enrolled, environ):
 
 @pytest.mark.claim("C-4.2e")
 def test_required_2fa_forces_enrolment(browser, admin, promax, environ):
-    promax("user", "create", "--org", "acme", "--email", "viewer@acme.example", "--role",
-           "viewer", "--password-stdin", stdin="a viewer passphrase\n")
+    promax("user", "create", "--org", "acme", "--email", "manager@acme.example", "--role",
+           "manager", "--password-stdin", stdin="a manager passphrase\n")
     sign_in(browser, admin["email"], admin["password"])
     form = browser.get("/admin/security").forms["require-2fa-form"]
     form["require_2fa"] = True
@@ -257,7 +257,7 @@ def test_required_2fa_forces_enrolment(browser, admin, promax, environ):
     browser.get("/api/v1/overview/sales", status=403)
     browser.reset()
 
-    response = sign_in(browser, "viewer@acme.example", "a viewer passphrase", status=303)
+    response = sign_in(browser, "manager@acme.example", "a manager passphrase", status=303)
     assert response.location.endswith("/login/2fa/enrol")
     browser.get("/api/v1/overview/sales", status=401)
     page = browser.get("/login/2fa/enrol", status=200)

@@ -42,6 +42,21 @@ def signed_in(browser, admin, environ):
     return current_claims(browser, environ)
 
 
+def drop_cached_identity(environ, session_id):
+    """Delete a session's cached identity, as the app does when it revokes a session.
+
+    These tests change rows behind the app's back, so without this the
+    cached identity would keep the session alive for up to a minute.
+    """
+    from pymemcache.client.base import Client
+
+    from promax.auth.session_cache import session_key
+
+    client = Client(environ["PROMAX_MEMCACHED_SERVER"])
+    client.delete(session_key(session_id), noreply=False)
+    client.close()
+
+
 @pytest.mark.claim("C-4.1a")
 def test_alg_none_rejected(browser, signed_in, environ):
     token = b64({"alg": "none", "typ": "JWT"}) + "." + b64(signed_in) + "."
@@ -112,6 +127,7 @@ def test_revoked_session_rejected(browser, signed_in, environ):
             {"id": signed_in["sid"]},
         )
     engine.dispose()
+    drop_cached_identity(environ, signed_in["sid"])
 
     browser.get("/api/v1/overview/sales", status=401)
 
@@ -126,6 +142,7 @@ def test_session_older_than_password_change_rejected(browser, signed_in, environ
             {"id": signed_in["sub"]},
         )
     engine.dispose()
+    drop_cached_identity(environ, signed_in["sid"])
 
     browser.get("/api/v1/overview/sales", status=401)
 
