@@ -4,7 +4,7 @@ Both apps run under gunicorn with the production configuration rendered
 from templates/php-fpm-equivalent/gunicorn.conf.py.j2 (sync workers,
 2 x vCPUs + 1 of them, preloaded app, access log on). The ProMax request is
 ``GET /api/v1/overview/sales`` with a live session whose identity, rate
-counters and tab value are already in Memcached. The bare app answers
+counters and tab value are already in Memcached. The bare app serves
 ``GET /bare`` with a fixed JSON object and has no tweens of ours.
 
 Run from the repository root:

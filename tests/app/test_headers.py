@@ -254,3 +254,19 @@ def test_same_origin_request_not_logged(cors_client, caplog):
     cors_client.get("/healthz", headers={"Origin": "https://promax.test"})
 
     assert not [r for r in caplog.records if r.getMessage() == "cross-origin request rejected"]
+
+
+@pytest.mark.claim("C-8.1c")
+def test_server_error_logged_at_error(browser, admin, monkeypatch, caplog):
+    sign_in(browser, admin["email"], admin["password"])
+
+    def explode(_connection):
+        raise RuntimeError("boom in figures")
+
+    monkeypatch.setattr("promax.dashboard.views.sales_overview", explode)
+    response = browser.get("/api/v1/overview/sales", status=500)
+
+    request_lines = [r for r in caplog.records if r.name == "promax.request"]
+    assert request_lines[-1].levelname == "ERROR"
+    assert request_lines[-1].request_id == response.headers["X-Request-Id"]
+    assert response.json["request_id"] == response.headers["X-Request-Id"]

@@ -23,6 +23,9 @@ EXPECTED_ACCESS = {
     "organisation.security": frozenset({"admin"}),
     "organisation.users": frozenset({"admin"}),
     "tab.sales-overview": frozenset({"admin", "manager"}),
+    # Export needs the tab and the Export feature; analysts have the feature
+    # but no tab until one is assigned.
+    "export.sales-overview": frozenset({"admin", "manager"}),
 }
 
 # Routes whose view changes the session, walked last so the rest see it live.
@@ -186,3 +189,29 @@ def test_admin_pages_render(app, browser, promax, admin):
     assert admin["email"] in users.text
     assert "perm:feature.export" in user.text
     assert "department-create-form" in departments.text
+
+
+@pytest.mark.claim("C-4.4b")
+def test_export_needs_tab_and_feature(app, browser, promax, admin):
+    analyst = create_user(promax, "analyst")
+    viewer = create_user(promax, "viewer")
+    admin_headers = auth_headers(session_token(app, admin["email"]))
+    analyst_headers = auth_headers(session_token(app, analyst["email"]))
+    viewer_headers = auth_headers(session_token(app, viewer["email"]))
+    url = "/api/v1/overview/sales/export.csv"
+
+    for user in (analyst, viewer):
+        browser.put_json(f"/api/v1/admin/users/{user['id']}/permissions",
+                         {"permissions": {"tab.sales-overview": True}}, headers=admin_headers)
+    analyst_export = browser.get(url, headers=analyst_headers, expect_errors=True)
+    viewer_export = browser.get(url, headers=viewer_headers, expect_errors=True)
+    browser.put_json(f"/api/v1/admin/users/{viewer['id']}/permissions",
+                     {"permissions": {"tab.sales-overview": True, "feature.export": True}},
+                     headers=admin_headers)
+    granted_export = browser.get(url, headers=viewer_headers, expect_errors=True)
+
+    assert analyst_export.status_int == 200
+    assert analyst_export.content_type == "text/csv"
+    assert analyst_export.text.startswith("month,revenue,invoices,currency\r\n")
+    assert viewer_export.status_int == 403
+    assert granted_export.status_int == 200

@@ -55,6 +55,11 @@ def tab_permission(tab):
     return f"tab.{tab}"
 
 
+def export_permission(tab):
+    """Return the permission of a tab's export: the tab and the Export feature together."""
+    return f"export.{tab}"
+
+
 ALL_TABS = frozenset(tab_permission(tab) for tab in TABS)
 # Permissions an admin can grant or withdraw for one user or department.
 GRANTABLE = ALL_TABS | frozenset(FEATURES)
@@ -72,6 +77,12 @@ ROLE_PERMISSIONS = {
     # access "limited", which needs a quota once the AI feature exists.
     "analyst": _EVERY_USER | frozenset(FEATURES),
     "viewer": _EVERY_USER | {"feature.data_view"},
+}
+
+# Permissions that a view may declare but no role holds directly: each is
+# granted when the user has every permission of its set.
+COMBINED = {
+    export_permission(tab): frozenset({tab_permission(tab), "feature.export"}) for tab in TABS
 }
 
 # The only permissions of a session whose user must still enrol in 2FA.
@@ -143,7 +154,8 @@ class SessionSecurityPolicy:
             return Denied("not signed in")
         if identity.must_enrol_2fa and permission not in ENROLMENT_PERMISSIONS:
             return Denied("the organisation requires 2FA and the user has not enrolled")
-        if permission in identity.permissions:
+        required = COMBINED.get(permission, {permission})
+        if required <= identity.permissions:
             return Allowed(f"user {identity.user_id} has {permission}")
         return Denied(f"user {identity.user_id} (role {identity.role}) lacks {permission}")
 

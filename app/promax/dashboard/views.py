@@ -1,15 +1,20 @@
-"""Views of the sales overview: an HTML page and the same figures as JSON."""
+"""Views of the sales overview: an HTML page, the same figures as JSON, and a CSV export."""
+
+import csv
+import io
 
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
-from promax.auth.policy import tab_permission
+from promax.audit import record_request_event
+from promax.auth.policy import export_permission, tab_permission
 from promax.cache import TenantCache
 from promax.dashboard.figures import sales_overview
 
 TAB = "sales-overview"
 TAB_PERMISSION = tab_permission(TAB)
+EXPORT_PERMISSION = export_permission(TAB)
 
 
 def cached_sales_overview(request):
@@ -62,3 +67,27 @@ def dashboard(request):
 def sales_overview_api(request):
     """Revenue by month, the top customers and totals of the sales overview tab."""
     return cached_sales_overview(request)
+
+
+@view_config(
+    route_name="api.sales_overview_export",
+    request_method="GET",
+    permission=EXPORT_PERMISSION,
+)
+def sales_overview_export(request):
+    """Revenue by month of the sales overview tab as CSV, for users with the Export feature."""
+    overview = cached_sales_overview(request)
+    output = io.StringIO()
+    writer = csv.writer(output, lineterminator="\r\n")
+    writer.writerow(["month", "revenue", "invoices", "currency"])
+    for month in overview["revenue_by_month"]:
+        writer.writerow([month["month"], month["revenue"], month["invoices"],
+                         overview["currency"] or ""])
+    record_request_event(request, "data.exported", tab=TAB, format="csv",
+                         rows=len(overview["revenue_by_month"]))
+    response = request.response
+    response.content_type = "text/csv"
+    response.charset = "utf-8"
+    response.content_disposition = f'attachment; filename="{TAB}.csv"'
+    response.text = output.getvalue()
+    return response
