@@ -215,3 +215,29 @@ def test_export_needs_tab_and_feature(app, browser, promax, admin):
     assert analyst_export.text.startswith("month,revenue,invoices,currency\r\n")
     assert viewer_export.status_int == 403
     assert granted_export.status_int == 200
+
+
+@pytest.mark.claim("C-4.4b")
+def test_admin_forms_change_permissions(app, browser, promax, admin):
+    viewer = create_user(promax, "viewer")
+    headers = auth_headers(session_token(app, admin["email"]))
+    headers["Accept"] = "text/html"
+    csrf = headers["X-CSRF-Token"]
+
+    browser.post("/admin/departments", {"name": "Sales", "permissions": "tab.sales-overview",
+                                        "csrf_token": csrf}, headers=headers, status=303)
+    department = browser.get("/api/v1/admin/departments",
+                             headers=auth_headers(session_token(app, admin["email"])))
+    department_id = department.json["departments"][0]["id"]
+    browser.post(f"/admin/users/{viewer['id']}", {
+        "display_name": "Vera Viewer", "role": "viewer", "department_id": department_id,
+        "is_active": "on", "perm:feature.export": "grant", "csrf_token": csrf,
+    }, headers=headers, status=303)
+    user = browser.get(f"/api/v1/admin/users/{viewer['id']}",
+                       headers=auth_headers(session_token(app, admin["email"]))).json
+
+    assert user["department_id"] == department_id
+    assert user["display_name"] == "Vera Viewer"
+    assert user["permission_changes"] == {"feature.export": True}
+    assert "tab.sales-overview" in user["permissions"]
+    assert "feature.export" in user["permissions"]

@@ -79,7 +79,7 @@ ROLE_PERMISSIONS = {
     "viewer": _EVERY_USER | {"feature.data_view"},
 }
 
-# Permissions that a view may declare but no role holds directly: each is
+# Permissions that a view may declare but no role has directly: each is
 # granted when the user has every permission of its set.
 COMBINED = {
     export_permission(tab): frozenset({tab_permission(tab), "feature.export"}) for tab in TABS

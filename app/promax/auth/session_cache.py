@@ -15,6 +15,10 @@ When that delete fails (Memcached timed out but still holds the entry), the
 revoked session stays usable for at most TTL_SECONDS on requests served from
 the cache. The failure is logged at error level with the session ids. While
 Memcached is down nobody reads the entries, so identities come from MariaDB.
+
+NOTE: a worker that read the session row just before the revoking commit
+can store its entry just after the delete. That entry also lives at most
+TTL_SECONDS; closing the gap would need a version check on every read.
 """
 
 import json
