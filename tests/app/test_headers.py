@@ -171,11 +171,14 @@ def test_static_file_has_headers_and_no_csp_need(browser):
 
 def test_pages_load_only_own_assets(browser):
     page = browser.get("/login")
+    urls = [tag.get("src") or tag.get("href") for tag in page.html.find_all(["script", "link", "img"])]
 
-    for tag in page.html.find_all(["script", "link", "img"]):
-        url = tag.get("src") or tag.get("href") or ""
-        assert not url.startswith(("http:", "https:", "//")) or url.startswith(
-            "https://promax.test/"), url
+    assert urls
+    for url in urls:
+        assert url.startswith("https://promax.test/static/"), url
+        asset = browser.get(url.removeprefix("https://promax.test"))
+        assert asset.status_int == 200, url
+        assert_security_headers(asset)
 
 
 @pytest.mark.claim("C-8.1c")

@@ -203,6 +203,6 @@ def includeme(config):
     config.registry["rate_limiter"] = RateLimiter(rules_from_settings(settings))
     config.add_tween(
         "promax.ratelimit.rate_limit_tween_factory",
-        under="promax.web.cors.cors_tween_factory",
-        over="pyramid.tweens.excview_tween_factory",
+        under="promax.web.headers.security_headers_tween_factory",
+        over=("promax.web.cors.cors_tween_factory", "pyramid.tweens.excview_tween_factory"),
     )

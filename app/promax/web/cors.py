@@ -5,6 +5,8 @@ and ``Access-Control-Allow-Credentials: true``; every other origin gets no
 CORS header at all, so browsers keep the response from its page. A preflight
 from a rejected origin gets 403. Requests from the app's own origin are not
 cross-origin and pass untouched. Rejected origins are logged at warning level.
+The tween runs inside the rate limiter, so preflights count against the
+limits and a flood of rejected origins cannot flood the log.
 """
 
 import logging
