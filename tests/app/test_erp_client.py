@@ -158,7 +158,7 @@ def test_unknown_doctype_is_not_found(simulator, lock_dir):
     client = make_client(simulator, lock_dir)
 
     with pytest.raises(ErpNotFound):
-        client.list_documents("Sales Order")
+        client.list_documents("Quotation")
     with pytest.raises(ErpNotFound):
         client.get_document("Sales Invoice", "ACC-SINV-1999-00001")
 
