@@ -31,7 +31,7 @@ def assert_security_headers(response):
     ("method", "path", "status"),
     [
         ("GET", "/login", 200),
-        ("GET", "/", 303),
+        ("GET", "/", 200),
         ("GET", "/dashboard", 303),
         ("GET", "/api/v1/overview/sales", 401),
         ("GET", "/no/such/page", 404),

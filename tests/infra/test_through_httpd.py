@@ -63,7 +63,7 @@ def test_https_serves_signin_page():
     response = new_session().get(f"{HTTPS_URL}/", timeout=10)
 
     assert response.status_code == 200
-    assert response.url.endswith("/login")
+    assert response.history == []
     assert 'id="login-form"' in response.text
 
 

@@ -4,6 +4,7 @@ from pyramid.events import ContextFound
 from pyramid.httpexceptions import HTTPSeeOther
 
 from promax.auth.policy import SESSION_COOKIE, SessionSecurityPolicy, session_claims
+from promax.web.client import request_path
 from promax.web.cookies import read_cookie
 
 SESSION_ID = "{session_id:[0-9a-f]{32}}"
@@ -18,7 +19,7 @@ def lead_to_enrolment(event):
     this only turns a 403 page into a redirect for page loads.
     """
     request = event.request
-    if request.method != "GET" or request.path.startswith(("/api/",) + ENROLMENT_PATHS):
+    if request.method != "GET" or request_path(request).startswith(("/api/",) + ENROLMENT_PATHS):
         return
     if not read_cookie(request, SESSION_COOKIE):
         return

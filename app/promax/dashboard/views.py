@@ -4,11 +4,13 @@ import csv
 import io
 
 from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.renderers import render_to_response
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
 from promax.audit import record_request_event
 from promax.auth.policy import export_permission, tab_permission
+from promax.auth.views import LOGIN_TEMPLATE
 from promax.cache import TenantCache
 from promax.dashboard.figures import sales_overview
 
@@ -38,8 +40,10 @@ def cached_sales_overview(request):
 
 @view_config(route_name="home", permission=NO_PERMISSION_REQUIRED)
 def home(request):
-    target = "dashboard" if request.identity is not None else "login"
-    return HTTPSeeOther(request.route_url(target))
+    """Send a signed-in user to the dashboard; show anyone else the sign-in form."""
+    if request.identity is not None:
+        return HTTPSeeOther(request.route_url("dashboard"))
+    return render_to_response(LOGIN_TEMPLATE, {"email": "", "error": None}, request=request)
 
 
 @view_config(

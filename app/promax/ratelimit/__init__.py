@@ -23,6 +23,7 @@ from pymemcache.exceptions import MemcacheError
 
 from promax.auth.policy import TABS
 from promax.auth.session_cache import session_key
+from promax.web.client import request_path
 from promax.web.errors import error_response
 
 log = logging.getLogger(__name__)
@@ -64,7 +65,7 @@ def rules_from_settings(settings):
 
 def rules_for(request, rules):
     """Return the rules that apply to a request's path, the default rule first."""
-    path = request.path_info
+    path = request_path(request)
     applied = [rules["default"]]
     if AUTH_PATHS.search(path) and request.method == "POST":
         applied.append(rules["auth"])
@@ -185,7 +186,7 @@ def rate_limit_tween_factory(handler, registry):
         if retry_after is None:
             return handler(request)
         log.warning("rate limit reached",
-                    extra={"counter": request.rate_limited_key, "path": request.path_info,
+                    extra={"counter": request.rate_limited_key, "path": request_path(request),
                            "retry_after": retry_after})
         response = error_response(
             request, 429,

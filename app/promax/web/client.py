@@ -20,3 +20,14 @@ def client_ip(request):
         return str(ipaddress.ip_address(last))
     except ValueError:
         return ""
+
+
+def request_path(request):
+    """Return the request path as the WSGI server passed it, without decoding.
+
+    WebOb's ``request.path`` decodes percent-escapes as UTF-8 and raises on
+    bytes such as ``%FF``. Tweens, logs and error views read this raw form
+    instead, so hostile paths reach the normal 400 response instead of
+    crashing the code that would report them.
+    """
+    return request.environ.get("SCRIPT_NAME", "") + request.environ.get("PATH_INFO", "")

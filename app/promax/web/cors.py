@@ -13,6 +13,8 @@ import logging
 
 from pyramid.response import Response
 
+from promax.web.client import request_path
+
 log = logging.getLogger(__name__)
 
 ALLOWED_METHODS = "GET, POST, PUT, PATCH, DELETE"
@@ -35,7 +37,7 @@ def cors_tween_factory(handler, registry):
                      and "Access-Control-Request-Method" in request.headers)
         if not is_allowed:
             log.warning("cross-origin request rejected",
-                        extra={"origin": origin[:200], "path": request.path_info,
+                        extra={"origin": origin[:200], "path": request_path(request),
                                "method": request.method})
             if preflight:
                 return Response(status=403, content_type="text/plain",

@@ -6,9 +6,11 @@ from pyramid.exceptions import BadCSRFOrigin, BadCSRFToken
 from pyramid.httpexceptions import HTTPException, HTTPSeeOther
 from pyramid.renderers import render_to_response
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from promax.audit import record_request_event
 from promax.validation import RequestRejected, ValidationFailed
+from promax.web.client import request_path
 from promax.web.cookies import read_cookie
 
 log = logging.getLogger(__name__)
@@ -25,11 +27,12 @@ MESSAGES = {
     422: "The request contains invalid values.",
     429: "Too many requests. Wait and try again.",
     500: "Something went wrong on our side. The error has been logged.",
+    503: "The service is temporarily unavailable. Try again in a minute.",
 }
 
 
 def wants_json(request):
-    return request.path.startswith("/api/") or request.accept.best_match(
+    return request_path(request).startswith("/api/") or request.accept.best_match(
         ["text/html", "application/json"]
     ) == "application/json"
 
@@ -64,7 +67,7 @@ def forbidden(exc, request):
                 "auth.token_rejected",
                 level=logging.WARNING,
                 reason=getattr(request, "rejected_token_reason", "unknown"),
-                path=request.path,
+                path=request_path(request),
             )
         if not wants_json(request) and request.method == "GET":
             return HTTPSeeOther(request.route_url("login"))
@@ -76,7 +79,7 @@ def forbidden(exc, request):
 @exception_view_config(BadCSRFOrigin)
 def csrf_failed(exc, request):
     record_request_event(request, "security.csrf_rejected", level=logging.WARNING,
-                         path=request.path, method=request.method)
+                         path=request_path(request), method=request.method)
     return error_response(request, 403, "The form expired or the CSRF token is missing. "
                           "Reload the page and try again.", code="csrf_failed")
 
@@ -117,7 +120,7 @@ def allowed_methods(registry, route_name):
 @exception_view_config(ValidationFailed)
 def validation_failed(exc, request):
     log.warning("request validation failed",
-                extra={"path": request.path_info, "location": exc.location,
+                extra={"path": request_path(request), "location": exc.location,
                        "fields": sorted(exc.fields)})
     return error_response(request, 422, f"The request {exc.location} contains invalid values.",
                           code="validation_failed", fields=exc.fields)
@@ -142,15 +145,38 @@ def http_error(exc, request):
 def undecodable_request(exc, request):
     # WebOb raises this while decoding a form, query string or cookie that
     # is not UTF-8: the client sent bad input, so it gets a 400, not a 500.
-    log.warning("request is not valid UTF-8", extra={"path": request.path_info})
+    log.warning("request is not valid UTF-8", extra={"path": request_path(request)})
     return error_response(request, 400, "The request contains text that is not valid UTF-8.",
                           code="invalid_encoding")
+
+
+@exception_view_config(DeprecationWarning)
+def non_utf8_charset(exc, request):
+    # WebOb raises DeprecationWarning (not a warning, an exception) when a
+    # form declares a charset other than UTF-8, the only one ProMax reads.
+    log.warning("request charset is not UTF-8", extra={"path": request_path(request)})
+    return error_response(request, 415, "Send the request body encoded as UTF-8.",
+                          code="unsupported_charset")
+
+
+@exception_view_config(OperationalError)
+@exception_view_config(InterfaceError)
+def database_unavailable(exc, request):
+    # The connection to MariaDB failed or was lost: a service outage, not a
+    # bug, so the client gets 503 with a hint to retry and the log an error.
+    log.error("database unavailable", extra={"path": request_path(request),
+                                             "error": type(exc.orig).__name__ if
+                                             getattr(exc, "orig", None) else type(exc).__name__})
+    response = error_response(request, 503, code="service_unavailable")
+    response.headers["Retry-After"] = "30"
+    return response
 
 
 @exception_view_config(Exception)
 def server_error(exc, request):
     log.error("unhandled error", exc_info=exc,
-              extra={"request_id": getattr(request, "request_id", None), "path": request.path})
+              extra={"request_id": getattr(request, "request_id", None),
+                     "path": request_path(request)})
     return error_response(request, 500, code="internal_error")
 
 

@@ -9,7 +9,10 @@ import logging
 import secrets
 import time
 
+from pyramid.response import Response
+
 from promax.logs import current_request_id
+from promax.web.client import request_path
 
 log = logging.getLogger("promax.request")
 
@@ -54,7 +57,19 @@ def security_headers_tween_factory(handler, registry):
 
     def _handle(request):
         started = time.monotonic()
-        response = handler(request)
+        try:
+            response = handler(request)
+        except Exception:  # noqa: BLE001 - last resort; the exception views handle the rest
+            # Only an error inside an exception view or a tween outside them
+            # gets here. The client still gets a plain 500 with every header.
+            log.exception("unhandled error outside the exception views",
+                          extra={"path": request_path(request)})
+            response = Response(
+                "Internal server error. The error has been logged.\n",
+                status=500,
+                content_type="text/plain",
+                charset="utf-8",
+            )
 
         for name, value in STATIC_HEADERS:
             response.headers[name] = value
@@ -72,7 +87,7 @@ def security_headers_tween_factory(handler, registry):
             extra={
                 "request_id": request.request_id,
                 "method": request.method,
-                "path": request.path,
+                "path": request_path(request),
                 "status": status,
                 "duration_ms": round((time.monotonic() - started) * 1000, 1),
             },

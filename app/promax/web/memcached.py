@@ -13,7 +13,6 @@ their fallback without waiting for another timeout.
 
 from pymemcache.exceptions import MemcacheError
 
-
 STORAGE_COMMANDS = frozenset(
     {"set", "set_many", "add", "replace", "append", "prepend", "delete", "delete_many", "touch"}
 )
