@@ -5,17 +5,16 @@ secret hygiene. Runs against real MariaDB and Memcached and the simulator."""
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 from decimal import Decimal
-from urllib.parse import unquote
 
 import pytest
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.engine import make_url
 from support.erpsim import API_KEY, API_SECRET
+from support.memcached import memcached_values
 
 from promax.erp.client import ErpClient
 from promax.erpsim.server import CHILD_DOCTYPES
@@ -240,28 +239,6 @@ def test_eight_sync_processes_share_four_slots(promax, simulator, environ, tmp_p
         assert json.loads(output.decode().splitlines()[-1])["status"] == "succeeded"
     assert simulator.app.max_in_flight_by_account[API_KEY] == 4
     assert simulator.app.rejected_methods == 0
-
-
-def memcached_values(address):
-    """Return every (key, value) Memcached holds, listed with lru_crawler metadump."""
-    from pymemcache.client.base import Client
-
-    with socket.socket(socket.AF_UNIX) as connection:
-        connection.connect(address)
-        connection.sendall(b"lru_crawler metadump all\r\n")
-        data = b""
-        while not data.endswith(b"END\r\n"):
-            chunk = connection.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-    keys = [unquote(part.split("=", 1)[1]) for line in data.decode().splitlines()
-            for part in line.split() if part.startswith("key=")]
-    client = Client(address)
-    try:
-        return [(key, client.get(key)) for key in keys]
-    finally:
-        client.close()
 
 
 @pytest.mark.claim("C-3.2c", "C-6.2a", "C-6.2b")

@@ -25,5 +25,10 @@ def includeme(config):
     config.add_route("api.admin_departments", "/api/v1/admin/departments")
     config.add_route("api.admin_department",
                      f"/api/v1/admin/departments/{{department_id:{HEX_ID}}}")
+    config.add_route("admin_erp_settings", "/admin/settings/erp")
+    config.add_route("admin_erp_settings_test", "/admin/settings/erp/test")
+    config.add_route("api.admin_erp_settings", "/api/v1/admin/settings/erp")
+    config.add_route("api.admin_erp_settings_test", "/api/v1/admin/settings/erp/test")
     config.scan("promax.admin.api")
+    config.scan("promax.admin.erp_settings")
     config.scan("promax.admin.pages")

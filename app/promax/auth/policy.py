@@ -48,6 +48,7 @@ ROLE_ONLY = {
     "account.enrol": "Own account security pages, including 2FA enrolment",
     "organisation.security": "Require 2FA and revoke any session of the organisation",
     "organisation.users": "Manage users, roles, permissions and departments",
+    "organisation.settings": "Set the organisation's ERP link and test the connection",
 }
 
 

@@ -131,12 +131,14 @@ def load_credentials(session, settings, organisation_id):
     return ErpCredentials(**values)
 
 
-def store_link(session, settings, organisation_id, credentials, resolver=socket.getaddrinfo):
+def store_link(session, settings, organisation_id, credentials, resolver=socket.getaddrinfo,
+               user_id=None, ip_address=""):
     """Validate and store an ERP link; return the names of the fields that changed.
 
     An unchanged link is not rewritten, so the command stays idempotent. A
     change adds an ``erp.link_updated`` audit event naming the changed fields
-    (never their values). The caller commits the session.
+    (never their values) and, when given, the user and client address that
+    made it. The caller commits the session.
     """
     site_url = validate_site_url(credentials.site_url, settings, resolver)
     if not credentials.api_key or not credentials.api_secret:
@@ -166,6 +168,8 @@ def store_link(session, settings, organisation_id, credentials, resolver=socket.
         AuditEvent(
             event_type="erp.link_updated",
             organisation_id=organisation_id,
+            user_id=user_id,
+            ip_address=ip_address or "",
             detail=json.dumps({"fields_changed": changed, "created": current is None}),
         )
     )
