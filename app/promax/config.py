@@ -43,6 +43,10 @@ class Setting:
 
 SETTINGS = (
     Setting("promax.jwt_secret", "JWT_SECRET", secret=True),
+    # The secret JWT_SECRET replaced, kept during a key rotation: tokens it
+    # signed stay valid until they expire, and ciphertexts under its keys
+    # still decrypt until `promax keys rotate` re-encrypts them.
+    Setting("promax.jwt_secret_previous", "JWT_SECRET_PREVIOUS", secret=True),
     Setting("promax.database_url", "PROMAX_DATABASE_URL", secret=True),
     Setting("promax.memcached_server", "PROMAX_MEMCACHED_SERVER", default="127.0.0.1:11211"),
     Setting("promax.environment", "PROMAX_ENVIRONMENT", default="production"),
@@ -95,11 +99,19 @@ class Settings:
     tenant_engine_cache_size: int = 32
     tenant_pool_size: int = 2
     cache_retention_hours: int = 24
+    jwt_secret_previous: bytes | None = None
     extra: dict = field(default_factory=dict)
 
     @property
     def is_production(self):
         return self.environment == "production"
+
+    @property
+    def jwt_secrets(self):
+        """Return the secrets that verify tokens and derive decryption keys, the current first."""
+        if self.jwt_secret_previous is None:
+            return (self.jwt_secret,)
+        return (self.jwt_secret, self.jwt_secret_previous)
 
 
 ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
@@ -161,6 +173,19 @@ def load_settings(ini_settings=None, environ=None):
             f"JWT_SECRET is {len(values['jwt_secret'])} bytes long; "
             f"at least {MIN_JWT_SECRET_BYTES} are required"
         )
+
+    previous = values["jwt_secret_previous"]
+    if previous:
+        values["jwt_secret_previous"] = previous.encode("utf-8")
+        if len(values["jwt_secret_previous"]) < MIN_JWT_SECRET_BYTES:
+            raise ConfigurationError(
+                f"JWT_SECRET_PREVIOUS is {len(values['jwt_secret_previous'])} bytes long; "
+                f"at least {MIN_JWT_SECRET_BYTES} are required, or leave it empty"
+            )
+        if values["jwt_secret_previous"] == values["jwt_secret"]:
+            values["jwt_secret_previous"] = None
+    else:
+        values["jwt_secret_previous"] = None
 
     if not values["database_url"]:
         raise ConfigurationError(

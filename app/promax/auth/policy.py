@@ -126,7 +126,7 @@ def session_claims(request):
         return None
     settings = request.registry["promax.settings"]
     try:
-        return tokens.decode_token(settings.jwt_secret, token)
+        return tokens.decode_token(settings.jwt_secrets, token)
     except tokens.InvalidToken as error:
         request.rejected_token_reason = str(error)
         return None

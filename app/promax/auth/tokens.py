@@ -38,18 +38,30 @@ def issue_token(secret, user_id, organisation_id, session_id, lifetime, now=None
 def decode_token(secret, token):
     """Verify a token's signature and claims; raise InvalidToken on any defect.
 
-    The algorithm is pinned to HS256, so `none`, RS256 and HS512 tokens fail
-    before their claims are read.
+    ``secret`` is one secret or a sequence of them, tried in order: during a
+    key rotation it is (current, previous), so tokens signed before the
+    rotation stay valid until they expire. The algorithm is pinned to HS256,
+    so `none`, RS256 and HS512 tokens fail before their claims are read.
     """
-    try:
-        claims = jwt.decode(
-            token,
-            secret,
-            algorithms=[ALGORITHM],
-            options={"require": list(REQUIRED_CLAIMS)},
-        )
-    except jwt.PyJWTError as error:
-        raise InvalidToken(str(error)) from None
+    candidates = [secret] if isinstance(secret, (bytes, str)) else list(secret)
+    if not candidates:
+        raise ValueError("decode_token needs at least one secret")
+    for index, candidate in enumerate(candidates):
+        try:
+            claims = jwt.decode(
+                token,
+                candidate,
+                algorithms=[ALGORITHM],
+                options={"require": list(REQUIRED_CLAIMS)},
+            )
+            break
+        except jwt.InvalidSignatureError as error:
+            # Only a wrong signature moves on to the next secret. An expired or
+            # malformed token is rejected by the secret that signed it.
+            if index == len(candidates) - 1:
+                raise InvalidToken(str(error)) from None
+        except jwt.PyJWTError as error:
+            raise InvalidToken(str(error)) from None
 
     for name in ("sub", "org", "sid"):
         if not isinstance(claims[name], str):

@@ -48,7 +48,7 @@ def normalise_code(text):
 def begin_enrolment(dbsession, user, settings):
     """Store a new random secret for the user, inactive until confirmed; return it."""
     secret = pyotp.random_base32()
-    user.totp_secret = TotpCipher(settings.jwt_secret).encrypt(user.id, secret)
+    user.totp_secret = TotpCipher.from_settings(settings).encrypt(user.id, secret)
     user.totp_enabled_at = None
     user.totp_last_step = None
     dbsession.flush()
@@ -61,7 +61,7 @@ def pending_secret(user, settings):
     """Return the decrypted secret of an enrolment that awaits its first code, or None."""
     if user.totp_secret is None or user.totp_enabled_at is not None:
         return None
-    return TotpCipher(settings.jwt_secret).decrypt(user.id, user.totp_secret)
+    return TotpCipher.from_settings(settings).decrypt(user.id, user.totp_secret)
 
 
 def provisioning_uri(secret, email):
@@ -120,7 +120,7 @@ def active_secret(user, settings):
     """Return the decrypted secret of an enabled second factor, or None."""
     if user.totp_secret is None or user.totp_enabled_at is None:
         return None
-    return TotpCipher(settings.jwt_secret).decrypt(user.id, user.totp_secret)
+    return TotpCipher.from_settings(settings).decrypt(user.id, user.totp_secret)
 
 
 def confirm_enrolment(dbsession, user, settings, code, now=None):
@@ -139,11 +139,24 @@ def confirm_enrolment(dbsession, user, settings, code, now=None):
 # --- recovery codes -------------------------------------------------------
 
 
-def recovery_pepper(settings):
-    """Derive the HMAC key of recovery-code hashes, so a database copy alone cannot test guesses."""
+def recovery_pepper(settings, secret=None):
+    """Derive the HMAC key of recovery-code hashes, so a database copy alone cannot test guesses.
+
+    The key comes from JWT_SECRET unless ``secret`` names another one.
+    """
     hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
                 info=b"promax recovery-code hmac key v1")
-    return hkdf.derive(settings.jwt_secret)
+    return hkdf.derive(secret if secret is not None else settings.jwt_secret)
+
+
+def recovery_peppers(settings):
+    """Return the peppers a recovery code is checked against, the current one first.
+
+    NOTE: codes hashed before a key rotation match only the previous pepper,
+    so they stop working once JWT_SECRET_PREVIOUS is removed. A hash cannot be
+    recomputed without the code, so users must generate new codes.
+    """
+    return [recovery_pepper(settings, secret) for secret in settings.jwt_secrets]
 
 
 def hash_recovery_code(pepper, code, salt=None):
@@ -189,10 +202,10 @@ def use_recovery_code(dbsession, user, settings, code):
     code = normalise_code(code)
     if not RECOVERY_CODE.fullmatch(code):
         return "invalid"
-    pepper = recovery_pepper(settings)
+    peppers = recovery_peppers(settings)
     rows = dbsession.scalars(select(RecoveryCode).where(RecoveryCode.user_id == user.id)).all()
     for row in rows:
-        if not recovery_code_matches(pepper, code, row.code_hash):
+        if not any(recovery_code_matches(pepper, code, row.code_hash) for pepper in peppers):
             continue
         if row.used_at is not None:
             return "used"

@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "promax.cli.erpsim",
     "promax.cli.health",
     "promax.cli.cache",
+    "promax.cli.keys",
 )
 
 

@@ -6,9 +6,10 @@ and the field, so a ciphertext copied to another organisation or another
 column fails authentication instead of decrypting.
 
 The key is derived with HKDF-SHA256 each time a cipher is built and is never
-stored. To rotate JWT_SECRET, build the cipher with a keyring holding the old
-secret under its version and the new one as current, then re-encrypt every
-link with ``CredentialCipher.reencrypt``.
+stored. A deployment's ciphertexts all carry version 1. During a rotation of
+JWT_SECRET the cipher also holds the keys of JWT_SECRET_PREVIOUS, tried when
+the current key fails authentication, and ``promax keys rotate`` re-encrypts
+every link under the current key (see ``is_current`` and ``reencrypt``).
 """
 
 import os
@@ -63,28 +64,44 @@ def associated_data(organisation_id: str, field: str) -> bytes:
 
 
 class CredentialCipher:
-    """Encrypt with the current key version, decrypt with any version in the keyring."""
+    """Encrypt with the current key version, decrypt with any version in the keyring.
 
-    def __init__(self, keyring: dict[int, bytes], current_version: int):
+    ``previous_keyring`` holds the secrets being rotated out. For each version,
+    a ciphertext that fails authentication under the keyring's key is tried
+    under the previous keyring's key of the same version.
+    """
+
+    def __init__(self, keyring: dict[int, bytes], current_version: int,
+                 previous_keyring: dict[int, bytes] | None = None):
         if current_version not in keyring:
             raise CredentialError(f"current key version {current_version} is not in the keyring")
-        for version in keyring:
+        previous_keyring = previous_keyring or {}
+        for version in (*keyring, *previous_keyring):
             if not 0 <= version <= 255:
                 raise CredentialError(f"key version {version} does not fit in one byte")
         self._ciphers = {
-            version: AESGCM(derive_key(secret, version)) for version, secret in keyring.items()
+            version: [AESGCM(derive_key(secret, version))] for version, secret in keyring.items()
         }
+        for version, secret in previous_keyring.items():
+            self._ciphers.setdefault(version, []).append(AESGCM(derive_key(secret, version)))
+        self._current = self._ciphers[current_version][0]
         self.current_version = current_version
 
     @classmethod
     def from_settings(cls, settings):
-        """Build the cipher of a deployment: JWT_SECRET is the only key, version 1."""
-        return cls({DEFAULT_KEY_VERSION: settings.jwt_secret}, DEFAULT_KEY_VERSION)
+        """Build the cipher of a deployment: JWT_SECRET is key version 1.
+
+        JWT_SECRET_PREVIOUS, when set, is a fallback for version 1.
+        """
+        previous = None
+        if settings.jwt_secret_previous is not None:
+            previous = {DEFAULT_KEY_VERSION: settings.jwt_secret_previous}
+        return cls({DEFAULT_KEY_VERSION: settings.jwt_secret}, DEFAULT_KEY_VERSION, previous)
 
     def encrypt(self, organisation_id: str, field: str, plaintext: str) -> bytes:
         aad = associated_data(organisation_id, field)
         nonce = os.urandom(NONCE_BYTES)
-        sealed = self._ciphers[self.current_version].encrypt(nonce, plaintext.encode("utf-8"), aad)
+        sealed = self._current.encrypt(nonce, plaintext.encode("utf-8"), aad)
         return bytes([self.current_version]) + nonce + sealed
 
     def decrypt(self, organisation_id: str, field: str, blob: bytes) -> str:
@@ -95,21 +112,34 @@ class CredentialCipher:
                 f"ciphertext of {field} for organisation {organisation_id} is truncated"
             )
         version = blob[0]
-        cipher = self._ciphers.get(version)
-        if cipher is None:
+        ciphers = self._ciphers.get(version)
+        if ciphers is None:
             raise UnknownKeyVersion(
                 f"ciphertext of {field} for organisation {organisation_id} uses key version "
                 f"{version}, which is not in the keyring"
             )
         nonce = blob[1 : 1 + NONCE_BYTES]
+        for cipher in ciphers:
+            try:
+                return cipher.decrypt(nonce, blob[1 + NONCE_BYTES :], aad).decode("utf-8")
+            except InvalidTag:
+                continue
+        raise DecryptionError(
+            f"ciphertext of {field} for organisation {organisation_id} failed authentication: "
+            "wrong key, or it belongs to another organisation or field"
+        )
+
+    def is_current(self, organisation_id: str, field: str, blob: bytes) -> bool:
+        """Return True when the ciphertext decrypts under the current key of the current version."""
+        aad = associated_data(organisation_id, field)
+        blob = bytes(blob)
+        if len(blob) < 1 + NONCE_BYTES + TAG_BYTES or blob[0] != self.current_version:
+            return False
         try:
-            plaintext = cipher.decrypt(nonce, blob[1 + NONCE_BYTES :], aad)
+            self._current.decrypt(blob[1 : 1 + NONCE_BYTES], blob[1 + NONCE_BYTES :], aad)
         except InvalidTag:
-            raise DecryptionError(
-                f"ciphertext of {field} for organisation {organisation_id} failed authentication: "
-                "wrong key, or it belongs to another organisation or field"
-            ) from None
-        return plaintext.decode("utf-8")
+            return False
+        return True
 
     def key_version(self, blob: bytes) -> int:
         """Return the key version a ciphertext was written with."""
