@@ -235,41 +235,49 @@ def check_erp(session_factory, settings, environ, enabled=True):
     return CheckResult("erp_api", OK, f"{len(rows)} ERP APIs reachable", details)
 
 
-def check_database_access(engine):
-    """Check the control-plane tables and that every tenant schema has all its tables."""
+def check_database_access(engine, settings):
+    """Check the control plane, and that each tenant's own account sees all its tables."""
     from sqlalchemy import text
     from sqlalchemy.exc import SQLAlchemyError
 
     from promax.models.tenant import TenantBase
+    from promax.tenants.engines import TenantEngines
     from promax.tenants.schema import schema_name
 
     expected_tables = len(TenantBase.metadata.tables)
     try:
         with engine.connect() as connection:
             organisation_ids = connection.execute(text("SELECT id FROM organisations")).scalars().all()
-            counts = dict(
-                connection.execute(
-                    text(
-                        "SELECT table_schema, COUNT(*) FROM information_schema.tables"
-                        " WHERE table_schema LIKE 'tenant\\_%' GROUP BY table_schema"
-                    )
-                ).all()
-            )
     except SQLAlchemyError as error:
         return CheckResult(
             "database_access", CRITICAL, f"cannot read the control plane: {type(error).__name__}: {error}"
         )
 
+    # Each tenant schema is reachable only through that tenant's account, so
+    # the check connects as each tenant in turn.
     incomplete = {}
-    for organisation_id in organisation_ids:
-        name = schema_name(organisation_id)
-        found = counts.get(name, 0)
-        if found < expected_tables:
-            incomplete[name] = found
-    details = {"tenants": len(organisation_ids), "tables_per_tenant": expected_tables, "incomplete": incomplete}
+    engines = TenantEngines(settings)
+    try:
+        for organisation_id in organisation_ids:
+            name = schema_name(organisation_id)
+            try:
+                with engines.get(organisation_id).connect() as connection:
+                    found = connection.execute(
+                        text("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = :schema"),
+                        {"schema": name},
+                    ).scalar_one()
+            except SQLAlchemyError as error:
+                incomplete[name] = f"{type(error).__name__}: {error}"[:300]
+                continue
+            if found < expected_tables:
+                incomplete[name] = f"{found} of {expected_tables} tables"
+    finally:
+        engines.dispose()
+
+    details = {"tenants": len(organisation_ids), "tables_per_tenant": expected_tables, "failed": incomplete}
     if incomplete:
         return CheckResult(
-            "database_access", CRITICAL, f"{len(incomplete)} tenant schemas lack tables", details
+            "database_access", CRITICAL, f"{len(incomplete)} of {len(organisation_ids)} tenant schemas failed", details
         )
     return CheckResult("database_access", OK, f"{len(organisation_ids)} tenant schemas complete", details)
 
@@ -343,7 +351,7 @@ def run_checks(context, config):
         results.append(check_mariadb(engine))
         results.append(check_memcached(settings))
         results.append(_guarded("erp_api", check_erp, context.session, settings, context.environ, config.check_erp))
-        results.append(_guarded("database_access", check_database_access, engine))
+        results.append(_guarded("database_access", check_database_access, engine, settings))
     results.append(check_disk_space(config))
     results.append(check_timers(config))
     return results
