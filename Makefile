@@ -16,7 +16,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export CONTAINERS_CONF := $(CURDIR)/tests/host/containers.conf
 export ANSIBLE_ROLES_PATH := $(CURDIR)/roles
 
-.PHONY: host-deps test-deps venv wheelhouse image lint molecule demo test test-app
+.PHONY: host-deps test-deps venv wheelhouse image lint molecule demo test test-app audit
 
 ## Install podman, runc and debootstrap with apt when they are missing.
 host-deps:
@@ -92,3 +92,22 @@ demo: host-deps venv image wheelhouse
 	print("Organisation: {org}".format(**login)); \
 	print("Login: {email} / {password}".format(**login)); \
 	print("Written to build/demo.json")'
+
+## Audit the hosts of an inventory and write the evidence report:
+##   make audit INVENTORY=inventory/production [HTTPS_URL=https://host:443]
+## Writes build/audit/junit.xml, report.md, results.json, lynis-report.dat
+## and testssl.json. Lynis must be on the hosts (hardening_lynis_enabled) and
+## testssl.sh on this machine (apt-get install testssl.sh).
+INVENTORY ?= inventory/demo
+AUDIT_DIR ?= build/audit
+HTTPS_URL ?=
+audit: venv
+	mkdir -p $(AUDIT_DIR)
+	rm -f $(AUDIT_DIR)/lynis-report.dat $(AUDIT_DIR)/testssl.json
+	hosts="$$($(PYTHON) tools/audit_hosts.py $(INVENTORY))" && \
+	url="$${HTTPS_URL:-$$($(PYTHON) tools/audit_hosts.py --https-url $(INVENTORY))}" && \
+	PROMAX_AUDIT_DIR=$(CURDIR)/$(AUDIT_DIR) PROMAX_HTTPS_URL="$$url" \
+	  $(VENV)/bin/pytest -p no:cacheprovider --hosts="$$hosts" --ansible-inventory=$(INVENTORY) \
+	  --junitxml=$(AUDIT_DIR)/junit.xml -o junit_family=xunit2 \
+	  tests/infra/test_host.py tests/infra/test_hardening.py tests/infra/test_auditors.py; \
+	status=$$?; echo "Evidence report: $(AUDIT_DIR)/report.md"; exit $$status

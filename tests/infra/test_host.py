@@ -124,12 +124,14 @@ def test_memcached_socket_options(host):
 
 @pytest.mark.claim("C-2.1b")
 def test_tcp_listeners_expected(host):
-    # Allowed: httpd on ports 80 and 443, and the demo ERP simulator on 127.0.0.1:8800.
+    # Allowed: httpd on ports 80 and 443, sshd on 22 (administration, not the
+    # web), and on loopback only httpd's status page (8081) and the demo ERP
+    # simulator (8800).
     unexpected = [
         local
         for local in tcp_listeners(host)
-        if local.rsplit(":", 1)[1] not in ("80", "443")
-        and not (is_loopback(local) and local.endswith(":8800"))
+        if local.rsplit(":", 1)[1] not in ("22", "80", "443")
+        and not (is_loopback(local) and local.rsplit(":", 1)[1] in ("8081", "8800"))
     ]
     assert unexpected == []
 
@@ -176,7 +178,10 @@ def test_env_file_root_only(host):
 
 
 @pytest.mark.claim("C-3.3a")
-@pytest.mark.parametrize("path", ["/etc/promax/jwt-secret", "/etc/promax/db-password"])
+@pytest.mark.parametrize(
+    "path",
+    ["/etc/promax/jwt-secret", "/etc/promax/db-password", "/etc/promax/db-admin-password", "/etc/promax/admin.env"],
+)
 def test_secret_files_root_only(host, path):
     secret_file = host.file(path)
     assert secret_file.user == "root"

@@ -60,7 +60,8 @@ def sign_in(email, password):
 
 
 def test_https_serves_signin_page():
-    response = new_session().get(f"{HTTPS_URL}/", timeout=10)
+    # The app sends a signed-out visitor of / to /login with a 303.
+    response = new_session().get(f"{HTTPS_URL}/login", timeout=10)
 
     assert response.status_code == 200
     assert response.history == []
