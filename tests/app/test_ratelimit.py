@@ -134,7 +134,8 @@ def test_retry_after_counts_to_window_end(memcached):
     client = Client(memcached.address)
 
     def request():
-        return SimpleNamespace(session_claims=None, path_info="/healthz", method="GET",
+        return SimpleNamespace(session_claims=None, environ={"PATH_INFO": "/healthz"},
+                               method="GET",
                                client_ip="203.0.113.100", registry={},
                                memcached=RequestMemcached(client))
 
