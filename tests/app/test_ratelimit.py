@@ -118,7 +118,9 @@ def test_signin_posts_limited_per_ip(app, browser, memcached):
 
     assert statuses[:40] == [401] * 30 + [429] * 10  # the failure throttle returns 429 for 31-40
     assert statuses[40] == 429
-    assert "Too many requests" in response.text
+    # The 41st post meets the per-IP request limit, or the failure throttle when
+    # the 41 posts straddle the limiter's one-minute window; both say when to retry.
+    assert int(response.headers["Retry-After"]) > 0
 
 
 def test_retry_after_counts_to_window_end(memcached):
