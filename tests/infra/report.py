@@ -62,6 +62,8 @@ class EvidenceCollector:
         self.audit_dir.mkdir(parents=True, exist_ok=True)
         (self.audit_dir / "results.json").write_text(json.dumps(self.results, indent=2, sort_keys=True))
         hosts = session.config.getoption("hosts", default=None) or []
+        if isinstance(hosts, str):
+            hosts = hosts.split(",")
         markdown = render_report(self.results, self.audit_dir, hosts)
         (self.audit_dir / "report.md").write_text(markdown)
 
@@ -73,7 +75,9 @@ def _skip_reason(report):
 
 
 def _short_name(nodeid):
-    return nodeid.split("/")[-1]
+    """Return "file.py::test[params]" from a node id whose parameters may contain slashes."""
+    path, _, name = nodeid.partition("::")
+    return f"{Path(path).name}::{name}"
 
 
 def render_report(results, audit_dir, hosts):

@@ -8,6 +8,8 @@ entry shows as "not waived", and test_auditors.py fails on it.
 LYNIS_WAIVERS = {
     "LYNIS": "Lynis comes from the distribution's package (3.0.8 on Debian 12); a newer upstream release is not packaged.",
     "DEB-0810": "apt-listbugs queries bugs.debian.org before every installation and prompts; unattended security updates must not wait for it.",
+    "DEB-0811": "apt-listchanges shows changelogs to an administrator at the console; unattended-upgrades runs without one.",
+    "LOGG-2190": "Seen right after a converge: services still hold files that the package installs replaced; needrestart lists them, and the next restart of each service releases them.",
     "DEB-0880": "SSH accepts keys only once keys are configured, and MaxAuthTries is 3; fail2ban would add a daemon that rewrites the firewall.",
     "BOOT-5264": "The ProMax units rate 2.0 or lower in systemd-analyze security (tested); the other units are the distribution's.",
     "KRNL-5788": "Test container: the kernel image belongs to the host.",
