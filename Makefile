@@ -78,8 +78,11 @@ molecule: venv image wheelhouse
 ## Start the demo appliance on https://127.0.0.1:8443/ and seed it.
 demo: host-deps venv image wheelhouse
 	podman rm --force --ignore $(DEMO_CONTAINER)
+	# CAP_NET_ADMIN lets the host firewall (nftables) load; it acts on the
+	# container's own network namespace only.
 	podman run --detach --name $(DEMO_CONTAINER) --hostname $(DEMO_CONTAINER) \
-	  --systemd=always --publish 127.0.0.1:8080:80 --publish 127.0.0.1:8443:443 $(IMAGE)
+	  --systemd=always --cap-add NET_ADMIN \
+	  --publish 127.0.0.1:8080:80 --publish 127.0.0.1:8443:443 $(IMAGE)
 	# systemctl fails at once until systemd has created its bus socket, so wait
 	# for the socket before asking systemd to wait for the boot to finish.
 	podman exec $(DEMO_CONTAINER) timeout 120 sh -c \
