@@ -29,10 +29,11 @@ host-deps:
 	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; \
 	fi
 
-## Install the servers and the browser that the application tests start.
+## Install the servers and the browser that the tests start, and testssl.sh,
+## which molecule's verify step runs against the test host.
 test-deps: host-deps
 	@missing=""; \
-	for pair in mariadbd:mariadb-server memcached:memcached chromium:chromium; do \
+	for pair in mariadbd:mariadb-server memcached:memcached chromium:chromium testssl:testssl.sh; do \
 	  command -v $${pair%%:*} >/dev/null || [ -x /usr/sbin/$${pair%%:*} ] || missing="$$missing $${pair#*:}"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -72,7 +73,7 @@ lint: venv
 	ansible-lint --profile production playbooks/ roles/
 
 ## Converge a test container, check idempotence and run tests/infra.
-molecule: venv image wheelhouse
+molecule: venv image wheelhouse test-deps
 	molecule test -s default
 
 ## Start the demo appliance on https://127.0.0.1:8443/ and seed it.

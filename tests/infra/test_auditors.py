@@ -52,7 +52,7 @@ def test_lynis_suggestions_waived(lynis_report):
 def testssl_findings(host, tmp_path_factory):
     testssl = shutil.which("testssl") or shutil.which("testssl.sh")
     if not testssl:
-        pytest.skip("testssl.sh is not installed on the controller (apt-get install testssl.sh)")
+        pytest.fail("testssl.sh is not installed on the controller: run make test-deps")
     ca_file = tmp_path_factory.mktemp("ca") / "promax-local-ca.pem"
     ca_file.write_text(host.file(LOCAL_CA_FILE).content_string)
     AUDIT_DIR.mkdir(parents=True, exist_ok=True)
