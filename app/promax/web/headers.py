@@ -80,7 +80,12 @@ def security_headers_tween_factory(handler, registry):
             )
 
         status = response.status_int
-        level = logging.ERROR if status >= 500 else logging.WARNING if status >= 400 else logging.INFO
+        if status >= 500:
+            level = logging.ERROR
+        elif status >= 400:
+            level = logging.WARNING
+        else:
+            level = logging.INFO
         log.log(
             level,
             "request",
